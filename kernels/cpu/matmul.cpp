@@ -1,0 +1,70 @@
+// matmul on OpenBLAS: f32 and f64 call sgemm/dgemm directly; bf16 and f16 are widened to f32,
+// multiplied with fp32 accumulation, and rounded back, which is what the GPU computes too.
+#include <cblas.h>
+
+#include <vector>
+
+#include "kernels/backends.h"
+#include "kernels/cast.h"
+
+namespace simclr::cpu {
+
+namespace {
+
+// Copies the (rows x cols, leading dimension ld) matrix at p to a dense f32 buffer.
+template <typename T>
+std::vector<float> widen(const void* p, int64_t rows, int64_t cols, int64_t ld) {
+  std::vector<float> out(static_cast<size_t>(rows * cols));
+  const T* x = static_cast<const T*>(p);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out[static_cast<size_t>(r * cols + c)] = static_cast<float>(x[r * ld + c]);
+  return out;
+}
+
+template <typename T>
+void gemm_half(const GemmArgs& g) {
+  const int64_t a_rows = g.trans_a ? g.k : g.m, a_cols = g.trans_a ? g.m : g.k;
+  const int64_t b_rows = g.trans_b ? g.n : g.k, b_cols = g.trans_b ? g.k : g.n;
+  for (int64_t i = 0; i < g.batch; ++i) {
+    const auto a = widen<T>(static_cast<const T*>(g.a) + i * g.stride_a, a_rows, a_cols, g.lda);
+    const auto b = widen<T>(static_cast<const T*>(g.b) + i * g.stride_b, b_rows, b_cols, g.ldb);
+    T* c = static_cast<T*>(g.c) + i * g.stride_c;
+    // With beta = 0, C is output only (it may hold anything, NaN included), as in BLAS.
+    std::vector<float> acc = g.beta == 0.0f ? std::vector<float>(static_cast<size_t>(g.m * g.n))
+                                            : widen<T>(c, g.m, g.n, g.ldc);
+    cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
+                g.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(g.m), static_cast<int>(g.n),
+                static_cast<int>(g.k), g.alpha, a.data(), static_cast<int>(a_cols), b.data(),
+                static_cast<int>(b_cols), g.beta, acc.data(), static_cast<int>(g.n));
+    for (int64_t r = 0; r < g.m; ++r)
+      for (int64_t col = 0; col < g.n; ++col)
+        c[r * g.ldc + col] = T(acc[static_cast<size_t>(r * g.n + col)]);
+  }
+}
+
+}  // namespace
+
+void matmul(DType dtype, const GemmArgs& g, Stream) {
+  const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
+  const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
+  const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
+  for (int64_t i = 0; i < g.batch; ++i) {
+    if (dtype == DType::f32) {
+      cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha,
+                  static_cast<const float*>(g.a) + i * g.stride_a, static_cast<int>(g.lda),
+                  static_cast<const float*>(g.b) + i * g.stride_b, static_cast<int>(g.ldb), g.beta,
+                  static_cast<float*>(g.c) + i * g.stride_c, static_cast<int>(g.ldc));
+    } else if (dtype == DType::f64) {
+      cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha,
+                  static_cast<const double*>(g.a) + i * g.stride_a, static_cast<int>(g.lda),
+                  static_cast<const double*>(g.b) + i * g.stride_b, static_cast<int>(g.ldb), g.beta,
+                  static_cast<double*>(g.c) + i * g.stride_c, static_cast<int>(g.ldc));
+    }
+  }
+  if (dtype == DType::bf16) gemm_half<bf16>(g);
+  if (dtype == DType::f16) gemm_half<f16>(g);
+  if (!is_floating(dtype)) throw_unsupported_dtype(dtype, "matmul", "a floating dtype");
+}
+
+}  // namespace simclr::cpu

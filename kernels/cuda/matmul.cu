@@ -1,0 +1,127 @@
+// matmul on cuBLASLt. cuBLASLt is column-major; a row-major matrix is its transpose seen
+// column-major, so C = op(A) op(B) (row-major) is computed as C^T = op(B)^T op(A)^T: the operands
+// swap places and keep their transpose flags. bf16 and f16 multiply with fp32 accumulation; f32
+// computes in full fp32 (no TF32), f64 in fp64.
+#include <cublasLt.h>
+
+#include <mutex>
+#include <vector>
+
+#include "core/allocator.h"
+#include "kernels/backends.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace simclr::cuda {
+
+namespace {
+
+constexpr size_t kWorkspaceBytes = size_t{32} << 20;
+
+cublasLtHandle_t handle_for(int device) {
+  static std::mutex mutex;
+  static std::vector<cublasLtHandle_t> handles;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (handles.size() <= static_cast<size_t>(device))
+    handles.resize(static_cast<size_t>(device) + 1);
+  cublasLtHandle_t& h = handles[static_cast<size_t>(device)];
+  if (!h) SIMCLR_CUBLAS_CHECK(cublasLtCreate(&h));
+  return h;
+}
+
+template <typename Desc, typename Destroy>
+struct Owned {
+  Desc desc = nullptr;
+  Destroy destroy;
+  ~Owned() {
+    if (desc) destroy(desc);
+  }
+};
+
+struct Types {
+  cudaDataType_t data;
+  cublasComputeType_t compute;
+  cudaDataType_t scale;
+};
+
+Types types_for(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return {CUDA_R_32F, CUBLAS_COMPUTE_32F, CUDA_R_32F};
+    case DType::f64:
+      return {CUDA_R_64F, CUBLAS_COMPUTE_64F, CUDA_R_64F};
+    case DType::bf16:
+      return {CUDA_R_16BF, CUBLAS_COMPUTE_32F, CUDA_R_32F};
+    case DType::f16:
+      return {CUDA_R_16F, CUBLAS_COMPUTE_32F, CUDA_R_32F};
+    default:
+      throw_unsupported_dtype(dtype, "matmul", "a floating dtype");
+  }
+}
+
+using LayoutHandle = Owned<cublasLtMatrixLayout_t, cublasStatus_t (*)(cublasLtMatrixLayout_t)>;
+
+// A column-major layout of `rows` x `cols` with leading dimension ld, batched with `stride`.
+void make_layout(LayoutHandle& l, cudaDataType_t type, int64_t rows, int64_t cols, int64_t ld,
+                 int64_t batch, int64_t stride) {
+  l.destroy = cublasLtMatrixLayoutDestroy;
+  SIMCLR_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&l.desc, type, static_cast<uint64_t>(rows),
+                                                 static_cast<uint64_t>(cols), ld));
+  const int32_t count = static_cast<int32_t>(batch);
+  SIMCLR_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l.desc, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT,
+                                                       &count, sizeof count));
+  SIMCLR_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(
+      l.desc, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride));
+}
+
+}  // namespace
+
+void matmul(DType dtype, const GemmArgs& g, Stream stream) {
+  if (g.batch == 0 || g.m == 0 || g.n == 0) return;
+  const Types t = types_for(dtype);
+  LaunchGuard guard(stream);
+  cublasLtHandle_t handle = handle_for(stream.device.index);
+
+  Owned<cublasLtMatmulDesc_t, cublasStatus_t (*)(cublasLtMatmulDesc_t)> op{
+      nullptr, cublasLtMatmulDescDestroy};
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op.desc, t.compute, t.scale));
+  // The first cuBLASLt operand is B (row-major k x n, i.e. column-major n x k), the second A.
+  const cublasOperation_t first = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t second = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  SIMCLR_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSA, &first, sizeof first));
+  SIMCLR_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSB, &second, sizeof second));
+  LayoutHandle lb, la, lc;
+  make_layout(lb, t.data, g.trans_b ? g.k : g.n, g.trans_b ? g.n : g.k, g.ldb, g.batch, g.stride_b);
+  make_layout(la, t.data, g.trans_a ? g.m : g.k, g.trans_a ? g.k : g.m, g.lda, g.batch, g.stride_a);
+  make_layout(lc, t.data, g.n, g.m, g.ldc, g.batch, g.stride_c);
+
+  Owned<cublasLtMatmulPreference_t, cublasStatus_t (*)(cublasLtMatmulPreference_t)> pref{
+      nullptr, cublasLtMatmulPreferenceDestroy};
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.desc));
+  const uint64_t workspace_bytes = kWorkspaceBytes;
+  SIMCLR_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref.desc, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                           &workspace_bytes, sizeof workspace_bytes));
+  cublasLtMatmulHeuristicResult_t heuristic{};
+  int found = 0;
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle, op.desc, lb.desc, la.desc, lc.desc,
+                                                     lc.desc, pref.desc, 1, &heuristic, &found));
+  SIMCLR_CHECK(found > 0, "matmul: cuBLASLt found no algorithm for ", dtype_name(dtype), " m=", g.m,
+               " n=", g.n, " k=", g.k, " batch=", g.batch);
+
+  // The workspace goes back to the caching allocator right after the launch: stream order keeps
+  // it from being reused before the GEMM has run.
+  Allocator& allocator = allocator_for(stream.device);
+  void* workspace = allocator.allocate(heuristic.workspaceSize, stream);
+  const double alpha64 = g.alpha, beta64 = g.beta;
+  const void* alpha = dtype == DType::f64 ? static_cast<const void*>(&alpha64) : &g.alpha;
+  const void* beta = dtype == DType::f64 ? static_cast<const void*>(&beta64) : &g.beta;
+  const cublasStatus_t status =
+      cublasLtMatmul(handle, op.desc, alpha, g.b, lb.desc, g.a, la.desc, beta, g.c, lc.desc, g.c,
+                     lc.desc, &heuristic.algo, workspace, heuristic.workspaceSize, raw(stream));
+  allocator.deallocate(workspace);
+  SIMCLR_CUBLAS_CHECK(status);
+}
+
+}  // namespace simclr::cuda

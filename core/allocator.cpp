@@ -64,7 +64,10 @@ class CudaMemory : public DeviceMemory {
   }
   bool event_done(void* event) override {
     cudaError_t status = cudaEventQuery(static_cast<cudaEvent_t>(event));
-    if (status == cudaErrorNotReady) return false;
+    if (status == cudaErrorNotReady) {
+      cudaGetLastError();  // "not yet" is an answer: leave no error for the next launch check
+      return false;
+    }
     SIMCLR_CUDA_CHECK(status);
     return true;
   }

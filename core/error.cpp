@@ -18,6 +18,11 @@ void throw_library_error(const char* library, const std::string& message, const 
 }
 
 std::string mpi_message(int code) {
+  // MPI_Error_string itself aborts the process when MPI is not running (Open MPI enforces it).
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return concat("MPI error code ", code, " (MPI is not running)");
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
   if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return concat("MPI error code ", code);

@@ -73,7 +73,10 @@ CudaStream::CudaStream(int device) {
   stream_ = Stream{Device::cuda(device), s};
 }
 
+// Blocks freed on this stream stay cached under its handle, which CUDA may give to a later stream:
+// finishing the stream's work first makes them safe for whoever gets the handle next.
 CudaStream::~CudaStream() {
+  cudaStreamSynchronize(static_cast<cudaStream_t>(stream_.handle));
   cudaStreamDestroy(static_cast<cudaStream_t>(stream_.handle));
 }
 
@@ -108,7 +111,10 @@ void Event::synchronize() const {
 
 bool Event::query() const {
   cudaError_t status = cudaEventQuery(static_cast<cudaEvent_t>(event_));
-  if (status == cudaErrorNotReady) return false;
+  if (status == cudaErrorNotReady) {
+    cudaGetLastError();  // "not yet" is an answer: leave no error for the next launch check
+    return false;
+  }
   SIMCLR_CUDA_CHECK(status);
   return true;
 }

@@ -29,16 +29,17 @@ Operand as_blas_operand(const Tensor& t) {
     op.t = contiguous(t);
     op.ld = std::max<int64_t>(cols, 1);
   }
-  op.batch_stride = op.t.ndim() == 3 && op.t.shape()[0] > 1 ? op.t.strides()[0] : 0;
+  op.batch_stride = op.t.ndim() == 3 ? op.t.strides()[0] : 0;
   return op;
 }
 
-Tensor matmul_forward(const Tensor& a, const Tensor& b) {
+// One strided-batched GEMM. Both operands have the same rank; every batch stride is non-zero
+// (stride-0 batches are not documented as supported by cuBLASLt).
+Tensor gemm(const Tensor& a, const Tensor& b) {
   const int64_t m = a.shape()[a.ndim() - 2], k = a.shape()[a.ndim() - 1];
   const int64_t n = b.shape()[b.ndim() - 1];
-  const int64_t batch = a.ndim() == 3 ? a.shape()[0] : (b.ndim() == 3 ? b.shape()[0] : 1);
-  const bool batched = a.ndim() == 3 || b.ndim() == 3;
-  Shape out_shape = batched ? Shape{batch, m, n} : Shape{m, n};
+  const int64_t batch = a.ndim() == 3 ? a.shape()[0] : 1;
+  Shape out_shape = a.ndim() == 3 ? Shape{batch, m, n} : Shape{m, n};
   if (k == 0) return zeros(out_shape, a.dtype(), a.device());
   Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
   if (out.numel() == 0) return out;
@@ -61,6 +62,19 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   args.stride_c = m * n;
   SIMCLR_DISPATCH(a.device(), matmul, a.dtype(), args, current_stream(a.device()));
   return out;
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b) {
+  NoGradGuard no_grad;  // the op records one node for the whole product
+  if (a.ndim() == 3 && b.ndim() == 2) {
+    // A batch of rows against one matrix is a single GEMM with batch * m rows.
+    const int64_t batch = a.shape()[0], m = a.shape()[1];
+    return reshape(gemm(reshape(a, Shape{batch * m, a.shape()[2]}), b),
+                   Shape{batch, m, b.shape()[1]});
+  }
+  if (a.ndim() == 2 && b.ndim() == 3)
+    return gemm(contiguous(expand(a, Shape{b.shape()[0], a.shape()[0], a.shape()[1]})), b);
+  return gemm(a, b);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cublasLt.h>
 
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "core/allocator.h"
@@ -73,6 +74,17 @@ void make_layout(LayoutHandle& l, cudaDataType_t type, int64_t rows, int64_t col
       l.desc, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride));
 }
 
+// The largest power of two (up to 256) dividing the address of every matrix of the batch:
+// cuBLASLt's heuristic assumes 256-byte aligned operands unless told otherwise, and views at an
+// offset, or batches with odd strides, are not.
+uint32_t alignment_of(const void* p, int64_t batch, int64_t stride, size_t element_bytes) {
+  const uintptr_t address = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t step = batch > 1 ? static_cast<uintptr_t>(stride) * element_bytes : 0;
+  uint32_t a = 256;
+  while (a > 1 && (address % a != 0 || step % a != 0)) a /= 2;
+  return a;
+}
+
 }  // namespace
 
 void matmul(DType dtype, const GemmArgs& g, Stream stream) {
@@ -103,6 +115,16 @@ void matmul(DType dtype, const GemmArgs& g, Stream stream) {
   SIMCLR_CUBLAS_CHECK(
       cublasLtMatmulPreferenceSetAttribute(pref.desc, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                            &workspace_bytes, sizeof workspace_bytes));
+  const size_t bytes = dtype_size(dtype);
+  const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> alignments[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment_of(g.b, g.batch, g.stride_b, bytes)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment_of(g.a, g.batch, g.stride_a, bytes)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment_of(g.c, g.batch, g.stride_c, bytes)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment_of(g.c, g.batch, g.stride_c, bytes)}};
+  for (const auto& [attribute, alignment] : alignments) {
+    SIMCLR_CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref.desc, attribute, &alignment, sizeof alignment));
+  }
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
   SIMCLR_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle, op.desc, lb.desc, la.desc, lc.desc,

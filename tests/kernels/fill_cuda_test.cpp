@@ -60,7 +60,8 @@ const std::vector<Shape>& fill_shapes() {
 
 }  // namespace
 
-TEST_CASE("full on CUDA writes the CPU's bytes for every dtype", "[cuda][kernels][fill]") {
+TEST_CASE("full on CUDA writes the same bytes as the CPU for every dtype",
+          "[cuda][kernels][fill]") {
   const DType dtype =
       GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
   INFO("dtype " << dtype_name(dtype));

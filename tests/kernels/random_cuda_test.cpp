@@ -37,10 +37,14 @@ void require_same_bytes(const Tensor& actual, const Tensor& expected) {
 
 test::Tolerance normal_tol(DType dtype) {
   switch (dtype) {
-    case DType::f64: return {1e-12, 1e-12};
-    case DType::f32: return {1e-5, 1e-5};
-    case DType::bf16: return {2e-2, 2e-2};
-    default: return {4e-3, 4e-3};
+    case DType::f64:
+      return {1e-12, 1e-12};
+    case DType::f32:
+      return {1e-5, 1e-5};
+    case DType::bf16:
+      return {2e-2, 2e-2};
+    default:
+      return {4e-3, 4e-3};
   }
 }
 

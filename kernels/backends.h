@@ -24,6 +24,23 @@ struct GemmArgs {
   void* c = nullptr;
   int64_t ldc = 0, stride_c = 0;
   float alpha = 1.0f, beta = 0.0f;
+  const void* bias = nullptr;  // [n] in C's dtype, added to every row of C after the product
+};
+
+// A 2-D convolution over NHWC activations with [k, r, s, c] filters (cuDNN's NHWC filter layout:
+// out channels, kernel height, kernel width, in channels); the output is [n, p, q, k], NHWC.
+struct ConvShape {
+  int64_t n = 0, h = 0, w = 0, c = 0;  // input
+  int64_t k = 0, r = 0, s = 0;         // filters
+  int64_t p = 0, q = 0;                // output height and width
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
+};
+
+// A 2-D max pooling window over NHWC activations; the output is [n, p, q, c].
+struct PoolShape {
+  int64_t n = 0, h = 0, w = 0, c = 0;
+  int64_t p = 0, q = 0;
+  int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
 };
 
 namespace cpu {

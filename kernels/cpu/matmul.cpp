@@ -37,9 +37,26 @@ void gemm_half(const GemmArgs& g) {
                 g.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(g.m), static_cast<int>(g.n),
                 static_cast<int>(g.k), g.alpha, a.data(), static_cast<int>(a_cols), b.data(),
                 static_cast<int>(b_cols), g.beta, acc.data(), static_cast<int>(g.n));
+    if (g.bias) {
+      const T* bias = static_cast<const T*>(g.bias);
+      for (int64_t r = 0; r < g.m; ++r)
+        for (int64_t col = 0; col < g.n; ++col)
+          acc[static_cast<size_t>(r * g.n + col)] += static_cast<float>(bias[col]);
+    }
     for (int64_t r = 0; r < g.m; ++r)
       for (int64_t col = 0; col < g.n; ++col)
         c[r * g.ldc + col] = T(acc[static_cast<size_t>(r * g.n + col)]);
+  }
+}
+
+// C[r, :] += bias for every row of every batch.
+template <typename T>
+void add_bias(const GemmArgs& g) {
+  const T* bias = static_cast<const T*>(g.bias);
+  for (int64_t i = 0; i < g.batch; ++i) {
+    T* c = static_cast<T*>(g.c) + i * g.stride_c;
+    for (int64_t r = 0; r < g.m; ++r)
+      for (int64_t col = 0; col < g.n; ++col) c[r * g.ldc + col] += bias[col];
   }
 }
 
@@ -62,6 +79,8 @@ void matmul(DType dtype, const GemmArgs& g, Stream) {
                   static_cast<double*>(g.c) + i * g.stride_c, static_cast<int>(g.ldc));
     }
   }
+  if (g.bias && dtype == DType::f32) add_bias<float>(g);
+  if (g.bias && dtype == DType::f64) add_bias<double>(g);
   if (dtype == DType::bf16) gemm_half<bf16>(g);
   if (dtype == DType::f16) gemm_half<f16>(g);
   if (!is_floating(dtype)) throw_unsupported_dtype(dtype, "matmul", "a floating dtype");

@@ -85,6 +85,17 @@ uint32_t alignment_of(const void* p, int64_t batch, int64_t stride, size_t eleme
   return a;
 }
 
+__global__ void add_bias_f64(double* c, int64_t m, int64_t n, int64_t ldc, int64_t stride_c,
+                             int64_t batch, const double* bias) {
+  const int64_t total = batch * m * n;
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += step) {
+    const int64_t col = i % n, row = (i / n) % m, b = i / (m * n);
+    c[b * stride_c + row * ldc + col] += bias[col];
+  }
+}
+
 }  // namespace
 
 void matmul(DType dtype, const GemmArgs& g, Stream stream) {
@@ -103,6 +114,18 @@ void matmul(DType dtype, const GemmArgs& g, Stream stream) {
       cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSA, &first, sizeof first));
   SIMCLR_CUBLAS_CHECK(
       cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSB, &second, sizeof second));
+  // The bias is a per-row vector of the column-major C^T, i.e. one value per column n of C.
+  const bool epilogue_bias = g.bias && dtype != DType::f64;
+  if (epilogue_bias) {
+    const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                                       &epilogue, sizeof epilogue));
+    SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                       &g.bias, sizeof g.bias));
+    const cudaDataType_t bias_type = t.data;  // the bias has C's dtype
+    SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
+                                                       &bias_type, sizeof bias_type));
+  }
   LayoutHandle lb, la, lc;
   make_layout(lb, t.data, g.trans_b ? g.k : g.n, g.trans_b ? g.n : g.k, g.ldb, g.batch, g.stride_b);
   make_layout(la, t.data, g.trans_a ? g.m : g.k, g.trans_a ? g.k : g.m, g.lda, g.batch, g.stride_a);
@@ -144,6 +167,14 @@ void matmul(DType dtype, const GemmArgs& g, Stream stream) {
                      lc.desc, &heuristic.algo, workspace, heuristic.workspaceSize, raw(stream));
   allocator.deallocate(workspace);
   SIMCLR_CUBLAS_CHECK(status);
+  // cuBLASLt has no bias epilogue for fp64: add it in a second pass.
+  if (g.bias && !epilogue_bias) {
+    const int64_t n = g.batch * g.m * g.n;
+    add_bias_f64<<<grid_for(n), kThreads, 0, raw(stream)>>>(static_cast<double*>(g.c), g.m, g.n,
+                                                            g.ldc, g.stride_c, g.batch,
+                                                            static_cast<const double*>(g.bias));
+    SIMCLR_CUDA_CHECK(cudaGetLastError());
+  }
 }
 
 }  // namespace simclr::cuda

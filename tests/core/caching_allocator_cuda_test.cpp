@@ -17,8 +17,8 @@
 
 #include "core/caching_allocator.h"
 #include "core/stream.h"
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 #if SIMCLR_WITH_CUDA
 #include <cuda_runtime_api.h>
@@ -28,7 +28,7 @@ namespace {
 
 using namespace simclr;
 
-const Device kCuda = Device::cuda(0);
+using test::kCuda;
 
 bool caching_off() {
   const char* v = std::getenv("SIMCLR_NO_CUDA_CACHING");

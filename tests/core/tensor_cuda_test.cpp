@@ -6,15 +6,15 @@
 
 #include "core/caching_allocator.h"
 #include "core/cuda_device.h"
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
 
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
+using test::kCpu;
+using test::kCuda;
 
 }  // namespace
 

@@ -7,74 +7,29 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
-using test::Tolerance;
-
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-// Runs f on CPU leaves and on CUDA copies of them; compares the outputs and, when `backward`, the
-// gradients of sum(f(x) * w) for a fixed random w.
-void check_backends(const Fn& f, const std::vector<Tensor>& inputs, Tolerance fwd, Tolerance bwd,
-                    bool backward) {
-  std::vector<Tensor> xr, xc;
-  for (const Tensor& t : inputs) {
-    Tensor r = t.detach();
-    Tensor c = to(t.detach(), kCuda);
-    if (backward) {
-      r.set_requires_grad(true);
-      c.set_requires_grad(true);
-    }
-    xr.push_back(r);
-    xc.push_back(c);
-  }
-  const Tensor yr = f(xr);
-  const Tensor yc = f(xc);
-  REQUIRE(yc.device() == kCuda);
-  REQUIRE(yc.dtype() == yr.dtype());
-  {
-    INFO("forward");
-    SIMCLR_REQUIRE_CLOSE(yc, yr, fwd);
-  }
-  if (!backward) return;
-  const Tensor w = test::random_tensor(yr.shape(), yr.dtype(), 4343, 0.5, 1.5);
-  sum(mul(yr, w)).backward();
-  sum(mul(yc, to(w, kCuda))).backward();
-  for (size_t i = 0; i < xr.size(); ++i) {
-    INFO("gradient of input " << i);
-    REQUIRE(xr[i].grad().defined());
-    REQUIRE(xc[i].grad().defined());
-    REQUIRE(xc[i].grad().device() == kCuda);
-    REQUIRE(xc[i].grad().shape() == inputs[i].shape());
-    SIMCLR_REQUIRE_CLOSE(xc[i].grad(), xr[i].grad(), bwd);
-  }
-}
+using test::check_backends;
+using test::kCpu;
+using test::kCuda;
 
 // The per-element results are identical (one IEEE operation in the same precision); only the
 // gradient sums over broadcast dimensions run in another order. Where a gradient is such a sum,
 // the inputs are positive so that its terms share a sign and the sum has no cancellation.
-Tolerance forward_tol(DType dtype) {
-  return test::tolerance_for(dtype);
-}
+constexpr test::DTypeTolerances kBackwardTol{
+    .f64 = {1e-11, 1e-12}, .f32 = {1e-4, 2e-5}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
 
-Tolerance backward_tol(DType dtype) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-11, 1e-12};
-    case DType::f32:
-      return {1e-4, 2e-5};
-    case DType::bf16:
-      return {2e-2, 2e-2};
-    default:
-      return {4e-3, 4e-3};
-  }
+// Gradients (of the right shapes, summed back over broadcast dimensions) only where `backward`.
+test::BackendCheck backend_check(DType dtype, bool backward) {
+  return {.forward = test::tolerance_for(dtype),
+          .backward = kBackwardTol(dtype),
+          .weight_seed = 4343,
+          .gradients = backward,
+          .gradient_shapes = true};
 }
 
 struct BinaryCase {
@@ -147,7 +102,7 @@ TEST_CASE("binary ops on CUDA match the CPU with broadcasting", "[cuda][kernels]
             const Tensor x = transpose_a ? transpose(in[0], -1, -2) : in[0];
             return f(x, in[1]);
           },
-          {a, b}, forward_tol(dtype), backward_tol(dtype), c.differentiable);
+          {a, b}, backend_check(dtype, c.differentiable));
     }
   }
 }
@@ -161,7 +116,7 @@ TEST_CASE("binary ops on CUDA with the broadcast operand first", "[cuda][kernels
     const Tensor b = test::random_tensor({33, 17}, dtype, ++seed, 0.5, 2.0);
     const auto f = c.f;
     check_backends([f](const std::vector<Tensor>& in) { return f(in[0], in[1]); }, {a, b},
-                   forward_tol(dtype), backward_tol(dtype), c.differentiable);
+                   backend_check(dtype, c.differentiable));
   }
 }
 
@@ -178,7 +133,7 @@ TEST_CASE("binary ops on CUDA with sliced operands", "[cuda][kernels][binary]") 
         [f](const std::vector<Tensor>& in) {
           return f(slice(in[0], 0, 1, 31, 3), transpose(slice(in[1], 1, 2, 12), 0, 1));
         },
-        {a, b}, forward_tol(dtype), backward_tol(dtype), c.differentiable);
+        {a, b}, backend_check(dtype, c.differentiable));
   }
 }
 
@@ -202,7 +157,7 @@ TEST_CASE("eq gt maximum and minimum on CUDA treat ties like the CPU", "[cuda][k
         [use_max](const std::vector<Tensor>& in) {
           return use_max ? maximum(in[0], in[1]) : minimum(in[0], in[1]);
         },
-        {a, b}, forward_tol(dtype), backward_tol(dtype), true);
+        {a, b}, backend_check(dtype, true));
   }
 }
 

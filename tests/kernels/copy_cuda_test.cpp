@@ -3,36 +3,17 @@
 // contiguous(), and gradients through to(device) and to(dtype).
 #include <catch2/catch.hpp>
 
-#include <cstring>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
-
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-const DType kAllDtypes[] = {DType::f32, DType::f64, DType::bf16, DType::f16,
-                            DType::u8,  DType::i32, DType::i64};
-
-std::vector<unsigned char> host_bytes(const Tensor& t) {
-  NoGradGuard no_grad;
-  const Tensor host = contiguous(to(t.detach(), kCpu));
-  std::vector<unsigned char> out(host.nbytes());
-  if (!out.empty()) std::memcpy(out.data(), host.data_ptr(), out.size());
-  return out;
-}
-
-void require_same_bytes(const Tensor& actual, const Tensor& expected) {
-  INFO(actual.str() << " vs " << expected.str());
-  REQUIRE(actual.shape() == expected.shape());
-  REQUIRE(actual.dtype() == expected.dtype());
-  REQUIRE(host_bytes(actual) == host_bytes(expected));
-}
+using test::kCpu;
+using test::kCuda;
+using test::require_same_bytes;
 
 // CPU values of `dtype` from [low, high) (drawn in f64 with fractions, then cast on the CPU).
 // Every conversion in these tests stays in range: u8 sources and targets get low >= 0.
@@ -51,8 +32,7 @@ double high_for(DType a, DType b) {
 }  // namespace
 
 TEST_CASE("to(device) round trips through CUDA bit for bit", "[cuda][kernels][copy]") {
-  const DType dtype =
-      GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
+  const DType dtype = GENERATE(from_range(test::kAllDTypes));
   INFO("dtype " << dtype_name(dtype));
   const std::vector<Shape> shapes{{1}, {1, 1}, {3, 5, 7}, {129, 17}, {4097}, {0}};
   uint64_t seed = 100;
@@ -81,8 +61,8 @@ TEST_CASE("to(device) round trips through CUDA bit for bit", "[cuda][kernels][co
 TEST_CASE("casts on CUDA equal the CPU casts bit for bit for every dtype pair",
           "[cuda][kernels][copy]") {
   uint64_t seed = 200;
-  for (DType from : kAllDtypes) {
-    for (DType into : kAllDtypes) {
+  for (DType from : test::kAllDTypes) {
+    for (DType into : test::kAllDTypes) {
       INFO(dtype_name(from) << " -> " << dtype_name(into));
       const Tensor src =
           values_of({3, 5, 7}, from, ++seed, low_for(from, into), high_for(from, into));
@@ -189,8 +169,7 @@ TEST_CASE("copy_ on CUDA broadcasts its source", "[cuda][kernels][copy]") {
 }
 
 TEST_CASE("contiguous on CUDA of a permuted tensor", "[cuda][kernels][copy]") {
-  const DType dtype =
-      GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
+  const DType dtype = GENERATE(from_range(test::kAllDTypes));
   INFO("dtype " << dtype_name(dtype));
   const Tensor base = values_of({5, 7, 3, 2}, dtype, 61, 0.0, 250.0);
   const Tensor base_c = to(base, kCuda);

@@ -3,34 +3,17 @@
 // view.
 #include <catch2/catch.hpp>
 
-#include <cstring>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
-
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-// The tensor's elements in row-major order as host bytes (a contiguous CPU copy).
-std::vector<unsigned char> host_bytes(const Tensor& t) {
-  NoGradGuard no_grad;
-  const Tensor host = contiguous(to(t.detach(), kCpu));
-  std::vector<unsigned char> out(host.nbytes());
-  if (!out.empty()) std::memcpy(out.data(), host.data_ptr(), out.size());
-  return out;
-}
-
-void require_same_bytes(const Tensor& actual, const Tensor& expected) {
-  INFO(actual.str() << " vs " << expected.str());
-  REQUIRE(actual.shape() == expected.shape());
-  REQUIRE(actual.dtype() == expected.dtype());
-  REQUIRE(host_bytes(actual) == host_bytes(expected));
-}
+using test::kCpu;
+using test::kCuda;
+using test::require_same_bytes;
 
 // A value every dtype holds exactly (u8 takes no negative values).
 double fill_value(DType dtype) {
@@ -62,8 +45,7 @@ const std::vector<Shape>& fill_shapes() {
 
 TEST_CASE("full on CUDA writes the same bytes as the CPU for every dtype",
           "[cuda][kernels][fill]") {
-  const DType dtype =
-      GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
+  const DType dtype = GENERATE(from_range(test::kAllDTypes));
   INFO("dtype " << dtype_name(dtype));
   for (const Shape& shape : fill_shapes()) {
     INFO("shape " << shape.str());
@@ -79,8 +61,7 @@ TEST_CASE("full on CUDA writes the same bytes as the CPU for every dtype",
 }
 
 TEST_CASE("zeros and ones on CUDA hold exactly zero and one", "[cuda][kernels][fill]") {
-  const DType dtype =
-      GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
+  const DType dtype = GENERATE(from_range(test::kAllDTypes));
   INFO("dtype " << dtype_name(dtype));
   for (const Shape& shape : fill_shapes()) {
     INFO("shape " << shape.str());
@@ -105,8 +86,7 @@ TEST_CASE("zeros and ones on CUDA hold exactly zero and one", "[cuda][kernels][f
 
 TEST_CASE("fill_ on CUDA overwrites every element of a contiguous tensor",
           "[cuda][kernels][fill]") {
-  const DType dtype =
-      GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
+  const DType dtype = GENERATE(from_range(test::kAllDTypes));
   INFO("dtype " << dtype_name(dtype));
   for (const Shape& shape : fill_shapes()) {
     INFO("shape " << shape.str());
@@ -119,8 +99,7 @@ TEST_CASE("fill_ on CUDA overwrites every element of a contiguous tensor",
 
 TEST_CASE("fill_ on CUDA through a transposed slice leaves the other elements alone",
           "[cuda][kernels][fill]") {
-  const DType dtype =
-      GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64);
+  const DType dtype = GENERATE(from_range(test::kAllDTypes));
   INFO("dtype " << dtype_name(dtype));
   const int64_t rows = 6, cols = 9;
   const Tensor original = distinct_values({rows, cols}, dtype, 23);

@@ -3,7 +3,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/gradcheck.h"
-#include "kernels/ops.h"
+#include "kernels/nn_ops.h"
 #include "test_util.h"
 
 using namespace simclr;
@@ -169,4 +169,11 @@ TEST_CASE("gradcheck catches a wrong backward", "[kernels][gradcheck]") {
 TEST_CASE("gradcheck refuses non-f64 inputs", "[kernels][gradcheck]") {
   REQUIRE_THROWS_WITH(gradcheck([](auto& x) { return x[0]; }, {ones({2})}),
                       Catch::Contains("expected f64 CPU inputs"));
+}
+
+TEST_CASE("gradcheck linear", "[kernels][gradcheck]") {
+  check([](auto& x) { return linear(x[0], x[1], x[2]); },
+        {input({2, 3, 4}, 34), input({5, 4}, 35), input({5}, 36)});
+  check([](auto& x) { return linear(x[0], x[1], Tensor()); },
+        {input({3, 4}, 37), input({2, 4}, 38)});
 }

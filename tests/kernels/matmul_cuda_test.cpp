@@ -11,30 +11,19 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/backends.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
+using test::kCpu;
+using test::kCuda;
 using test::Tolerance;
 
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-Tolerance matmul_tol(DType dtype) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-11, 1e-11};
-    case DType::f32:
-      return {1e-4, 1e-4};
-    case DType::bf16:
-      return {2e-2, 2e-2};
-    default:
-      return {4e-3, 4e-3};
-  }
-}
+constexpr test::DTypeTolerances kMatmulTol{
+    .f64 = {1e-11, 1e-11}, .f32 = {1e-4, 1e-4}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
 
 // The absolute part of the tolerance grows with the largest magnitude of the reference.
 Tolerance scaled(Tolerance tol, const Tensor& reference) {
@@ -111,7 +100,7 @@ const std::vector<MatmulCase>& offset_cases() {
 
 void check_matmul(const MatmulCase& c, DType dtype, uint64_t seed) {
   INFO(c.name << " " << dtype_name(dtype));
-  const Tolerance tol = matmul_tol(dtype);
+  const Tolerance tol = kMatmulTol(dtype);
   const Tensor a0 = test::random_tensor(c.a, dtype, seed, -1.0, 1.0);
   const Tensor b0 = test::random_tensor(c.b, dtype, seed + 1, -1.0, 1.0);
   Tensor ar = a0.detach(), br = b0.detach();
@@ -216,9 +205,9 @@ TEST_CASE("matmul kernel on CUDA honors alpha and beta like the CPU kernel",
   };
   cpu::matmul(dtype, args_for(a, b, cr), current_stream(kCpu));
   cuda::matmul(dtype, args_for(ac, bc, cc), current_stream(kCuda));
-  SIMCLR_REQUIRE_CLOSE(cc, cr, scaled(matmul_tol(dtype), cr));
+  SIMCLR_REQUIRE_CLOSE(cc, cr, scaled(kMatmulTol(dtype), cr));
   // And against the ops: 0.5 * matmul + 2 * C.
   SIMCLR_REQUIRE_CLOSE(cc, add(mul(matmul(a, b), 0.5), mul(c0, 2.0)),
-                       scaled(matmul_tol(dtype), cr));
+                       scaled(kMatmulTol(dtype), cr));
 }
 #endif

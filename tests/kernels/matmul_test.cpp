@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "kernels/ops.h"
+#include "kernels/nn_ops.h"
 #include "test_util.h"
 
 using namespace simclr;
@@ -73,4 +73,22 @@ TEST_CASE("matmul names both shapes on a mismatch", "[kernels]") {
   REQUIRE_THROWS_WITH(matmul(ones({2, 3, 4}), ones({3, 4, 5})), Catch::Contains("batch sizes"));
   REQUIRE_THROWS_WITH(matmul(ones({3}), ones({3, 1})), Catch::Contains("2-D or 3-D"));
   REQUIRE(to_vector<float>(matmul(ones({2, 0}), ones({0, 3}))) == std::vector<float>(6, 0.0f));
+}
+
+TEST_CASE("linear is x W^T plus a bias in every dtype", "[kernels]") {
+  const Tensor x = test::random_tensor({2, 3, 5}, DType::f64, 61);
+  const Tensor w = test::random_tensor({4, 5}, DType::f64, 62);
+  const Tensor b = test::random_tensor({4}, DType::f64, 63);
+  const Tensor expected = add(matmul(x, transpose(w, 0, 1)), b);
+  SIMCLR_REQUIRE_CLOSE(linear(x, w, b), expected, test::tolerance_for(DType::f64));
+  SIMCLR_REQUIRE_CLOSE(linear(x, w, Tensor()), matmul(x, transpose(w, 0, 1)),
+                       test::tolerance_for(DType::f64));
+  for (DType d : {DType::f32, DType::bf16, DType::f16}) {
+    INFO(dtype_name(d));
+    SIMCLR_REQUIRE_CLOSE(linear(to(x, d), to(w, d), to(b, d)), to(to(expected, d), DType::f64),
+                         (test::Tolerance{2e-2, 2e-2}));
+  }
+  REQUIRE_THROWS_WITH(linear(x, transpose(w, 0, 1), b),
+                      Catch::Contains("linear: input [2, 3, 5] does not fit weight [5, 4]"));
+  REQUIRE_THROWS_WITH(linear(x, w, ones({5}, DType::f64)), Catch::Contains("expected bias [4]"));
 }

@@ -9,44 +9,19 @@
 #include <cstring>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/backends.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
+using test::kCpu;
+using test::kCuda;
+using test::require_same_bytes;
 
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-std::vector<unsigned char> host_bytes(const Tensor& t) {
-  NoGradGuard no_grad;
-  const Tensor host = contiguous(to(t.detach(), kCpu));
-  std::vector<unsigned char> out(host.nbytes());
-  if (!out.empty()) std::memcpy(out.data(), host.data_ptr(), out.size());
-  return out;
-}
-
-void require_same_bytes(const Tensor& actual, const Tensor& expected) {
-  INFO(actual.str() << " vs " << expected.str());
-  REQUIRE(actual.shape() == expected.shape());
-  REQUIRE(actual.dtype() == expected.dtype());
-  REQUIRE(host_bytes(actual) == host_bytes(expected));
-}
-
-test::Tolerance normal_tol(DType dtype) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-12, 1e-12};
-    case DType::f32:
-      return {1e-5, 1e-5};
-    case DType::bf16:
-      return {2e-2, 2e-2};
-    default:
-      return {4e-3, 4e-3};
-  }
-}
+constexpr test::DTypeTolerances kNormalTol{
+    .f64 = {1e-12, 1e-12}, .f32 = {1e-5, 1e-5}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
 
 }  // namespace
 
@@ -156,7 +131,7 @@ TEST_CASE("randn on CUDA matches randn on the CPU", "[cuda][kernels][random]") {
     const Tensor r = randn({n}, dtype, kCpu, &gen_r);
     const Tensor c = randn({n}, dtype, kCuda, &gen_c);
     REQUIRE(c.device() == kCuda);
-    SIMCLR_REQUIRE_CLOSE(c, r, normal_tol(dtype));
+    SIMCLR_REQUIRE_CLOSE(c, r, kNormalTol(dtype));
     REQUIRE(gen_c.offset() == gen_r.offset());
   }
   // normal_ with a mean and std on a stepped view.
@@ -167,7 +142,7 @@ TEST_CASE("randn on CUDA matches randn on the CPU", "[cuda][kernels][random]") {
   Tensor view_c = slice(base_c, 1, 0, 1001, 2);
   normal_(view_r, 2.0, 0.5, &gen_r);
   normal_(view_c, 2.0, 0.5, &gen_c);
-  SIMCLR_REQUIRE_CLOSE(base_c, base_r, normal_tol(dtype));
+  SIMCLR_REQUIRE_CLOSE(base_c, base_r, kNormalTol(dtype));
 }
 
 TEST_CASE("randn on CUDA has the moments of a standard normal", "[cuda][kernels][random]") {

@@ -5,69 +5,22 @@
 // f64, where rounding is far below the tolerance.
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
-using test::Tolerance;
+using test::kCpu;
+using test::kCuda;
 
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-// Runs f on CPU leaves and on CUDA copies of them; compares the outputs and the gradients of
-// sum(f(x) * w) for a fixed random w.
-void check_backends(const Fn& f, const std::vector<Tensor>& inputs, Tolerance fwd, Tolerance bwd) {
-  std::vector<Tensor> xr, xc;
-  for (const Tensor& t : inputs) {
-    Tensor r = t.detach();
-    r.set_requires_grad(true);
-    Tensor c = to(t.detach(), kCuda);
-    c.set_requires_grad(true);
-    xr.push_back(r);
-    xc.push_back(c);
-  }
-  const Tensor yr = f(xr);
-  const Tensor yc = f(xc);
-  REQUIRE(yc.device() == kCuda);
-  REQUIRE(yc.dtype() == yr.dtype());
-  {
-    INFO("forward");
-    SIMCLR_REQUIRE_CLOSE(yc, yr, fwd);
-  }
-  const Tensor w = test::random_tensor(yr.shape(), yr.dtype(), 4444, 0.5, 1.5);
-  sum(mul(yr, w)).backward();
-  sum(mul(yc, to(w, kCuda))).backward();
-  for (size_t i = 0; i < xr.size(); ++i) {
-    INFO("gradient of input " << i);
-    REQUIRE(xr[i].grad().defined());
-    REQUIRE(xc[i].grad().defined());
-    REQUIRE(xc[i].grad().device() == kCuda);
-    SIMCLR_REQUIRE_CLOSE(xc[i].grad(), xr[i].grad(), bwd);
-  }
-}
-
-Tolerance reduce_tol(DType dtype) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-11, 1e-12};
-    case DType::f32:
-      return {1e-4, 1e-5};
-    case DType::bf16:
-      return {2e-2, 2e-2};
-    default:
-      return {4e-3, 4e-3};
-  }
-}
+constexpr test::DTypeTolerances kReduceTol{
+    .f64 = {1e-11, 1e-12}, .f32 = {1e-4, 1e-5}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
 
 using ReduceFn = Tensor (*)(const Tensor&, const std::vector<int64_t>&, bool);
 
@@ -151,9 +104,12 @@ void run_cases(const std::vector<ReduceCase>& cases, DType dtype, uint64_t seed)
       const auto view = c.view;
       const std::vector<int64_t> dims = c.dims;
       const bool keepdim = c.keepdim;
-      check_backends([f, view, dims, keepdim](
-                         const std::vector<Tensor>& in) { return f(view(in[0]), dims, keepdim); },
-                     {x}, reduce_tol(dtype), reduce_tol(dtype));
+      const test::Tolerance tol = kReduceTol(dtype);
+      test::check_backends(
+          [f, view, dims, keepdim](const std::vector<Tensor>& in) {
+            return f(view(in[0]), dims, keepdim);
+          },
+          {x}, {.forward = tol, .backward = tol, .weight_seed = 4444});
     }
   }
 }
@@ -193,16 +149,7 @@ TEST_CASE("reductions on CUDA of NaN and infinity", "[cuda][kernels][reduce]") {
     const std::vector<double> got = test::values(op.f(xc, {1}, false));
     const std::vector<double> want = test::values(op.f(x, {1}, false));
     REQUIRE(got.size() == 3);
-    for (size_t i = 0; i < got.size(); ++i) {
-      INFO("row " << i << ": " << got[i] << " vs " << want[i]);
-      if (std::isnan(want[i])) {
-        REQUIRE(std::isnan(got[i]));
-      } else if (std::isinf(want[i])) {
-        REQUIRE(got[i] == want[i]);
-      } else {
-        REQUIRE(std::abs(got[i] - want[i]) <= 1e-6 * std::abs(want[i]));
-      }
-    }
+    test::require_same_specials(got, want, 1e-6);
   }
 }
 

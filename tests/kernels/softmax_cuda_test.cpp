@@ -9,63 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
+using test::kCuda;
 using test::Tolerance;
 
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-// Runs f on CPU leaves and on CUDA copies of them; compares the outputs and the gradients of
-// sum(f(x) * w) for a fixed random w.
-void check_backends(const Fn& f, const std::vector<Tensor>& inputs, Tolerance fwd, Tolerance bwd) {
-  std::vector<Tensor> xr, xc;
-  for (const Tensor& t : inputs) {
-    Tensor r = t.detach();
-    r.set_requires_grad(true);
-    Tensor c = to(t.detach(), kCuda);
-    c.set_requires_grad(true);
-    xr.push_back(r);
-    xc.push_back(c);
-  }
-  const Tensor yr = f(xr);
-  const Tensor yc = f(xc);
-  REQUIRE(yc.device() == kCuda);
-  REQUIRE(yc.dtype() == yr.dtype());
-  {
-    INFO("forward");
-    SIMCLR_REQUIRE_CLOSE(yc, yr, fwd);
-  }
-  const Tensor w = test::random_tensor(yr.shape(), yr.dtype(), 4545, 0.5, 1.5);
-  sum(mul(yr, w)).backward();
-  sum(mul(yc, to(w, kCuda))).backward();
-  for (size_t i = 0; i < xr.size(); ++i) {
-    INFO("gradient of input " << i);
-    REQUIRE(xr[i].grad().defined());
-    REQUIRE(xc[i].grad().defined());
-    REQUIRE(xc[i].grad().device() == kCuda);
-    SIMCLR_REQUIRE_CLOSE(xc[i].grad(), xr[i].grad(), bwd);
-  }
-}
-
 // exp differs by an ulp between the math libraries and the row sums run in another order.
+constexpr test::DTypeTolerances kSoftmaxTol{
+    .f64 = {1e-11, 1e-12}, .f32 = {5e-5, 5e-6}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
+
+// Long rows sum more terms: a wider f32 tolerance.
 Tolerance softmax_tol(DType dtype, bool long_rows) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-11, 1e-12};
-    case DType::f32:
-      return long_rows ? Tolerance{1e-4, 2e-5} : Tolerance{5e-5, 5e-6};
-    case DType::bf16:
-      return {2e-2, 2e-2};
-    default:
-      return {4e-3, 4e-3};
-  }
+  return long_rows && dtype == DType::f32 ? Tolerance{1e-4, 2e-5} : kSoftmaxTol(dtype);
 }
 
 struct SoftmaxCase {
@@ -119,11 +78,11 @@ TEST_CASE("softmax and log_softmax on CUDA match the CPU", "[cuda][kernels][soft
       const auto view = c.view;
       const int64_t dim = c.dim;
       const Tolerance tol = softmax_tol(dtype, c.long_rows);
-      check_backends(
+      test::check_backends(
           [view, dim, log](const std::vector<Tensor>& in) {
             return log ? log_softmax(view(in[0]), dim) : softmax(view(in[0]), dim);
           },
-          {x}, tol, tol);
+          {x}, {.forward = tol, .backward = tol, .weight_seed = 4545});
     }
   }
 }

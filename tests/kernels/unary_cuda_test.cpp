@@ -5,83 +5,31 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/ops.h"
-#include "test_util.h"
 
 namespace {
 
 using namespace simclr;
-using test::Tolerance;
-
-const Device kCpu = Device::cpu();
-const Device kCuda = Device::cuda(0);
-
-using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-// Runs f on CPU leaves and on CUDA copies of them; compares the outputs and the gradients of
-// sum(f(x) * w) for a fixed random w.
-void check_backends(const Fn& f, const std::vector<Tensor>& inputs, Tolerance fwd, Tolerance bwd) {
-  std::vector<Tensor> xr, xc;
-  for (const Tensor& t : inputs) {
-    Tensor r = t.detach();
-    r.set_requires_grad(true);
-    Tensor c = to(t.detach(), kCuda);
-    c.set_requires_grad(true);
-    xr.push_back(r);
-    xc.push_back(c);
-  }
-  const Tensor yr = f(xr);
-  const Tensor yc = f(xc);
-  REQUIRE(yc.device() == kCuda);
-  REQUIRE(yc.dtype() == yr.dtype());
-  {
-    INFO("forward");
-    SIMCLR_REQUIRE_CLOSE(yc, yr, fwd);
-  }
-  const Tensor w = test::random_tensor(yr.shape(), yr.dtype(), 4242, 0.5, 1.5);
-  sum(mul(yr, w)).backward();
-  sum(mul(yc, to(w, kCuda))).backward();
-  for (size_t i = 0; i < xr.size(); ++i) {
-    INFO("gradient of input " << i);
-    REQUIRE(xr[i].grad().defined());
-    REQUIRE(xc[i].grad().defined());
-    REQUIRE(xc[i].grad().device() == kCuda);
-    SIMCLR_REQUIRE_CLOSE(xc[i].grad(), xr[i].grad(), bwd);
-  }
-}
+using test::check_backends;
+using test::kCpu;
+using test::kCuda;
 
 // One-ulp differences in float before rounding; in bf16/f16 that can flip a rounding.
-Tolerance forward_tol(DType dtype) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-12, 1e-12};
-    case DType::f32:
-      return {1e-5, 1e-6};
-    case DType::bf16:
-      return {2e-2, 2e-2};
-    default:
-      return {4e-3, 2e-3};
-  }
-}
+constexpr test::DTypeTolerances kForwardTol{
+    .f64 = {1e-12, 1e-12}, .f32 = {1e-5, 1e-6}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 2e-3}};
 
 // Gradients multiply a flipped output by up to three factors.
-Tolerance backward_tol(DType dtype) {
-  switch (dtype) {
-    case DType::f64:
-      return {1e-12, 1e-12};
-    case DType::f32:
-      return {1e-5, 1e-6};
-    case DType::bf16:
-      return {3e-2, 3e-2};
-    default:
-      return {6e-3, 3e-3};
-  }
+constexpr test::DTypeTolerances kBackwardTol{
+    .f64 = {1e-12, 1e-12}, .f32 = {1e-5, 1e-6}, .bf16 = {3e-2, 3e-2}, .f16 = {6e-3, 3e-3}};
+
+test::BackendCheck backend_check(DType dtype) {
+  return {.forward = kForwardTol(dtype), .backward = kBackwardTol(dtype), .weight_seed = 4242};
 }
 
 struct UnaryCase {
@@ -122,7 +70,7 @@ TEST_CASE("unary ops on CUDA match the CPU on contiguous inputs", "[cuda][kernel
     INFO(c.name << " " << dtype_name(dtype));
     const Tensor x = test::random_tensor({3, 5, 7}, dtype, ++seed, c.low, c.high);
     check_backends([&c](const std::vector<Tensor>& in) { return c.f(in[0]); }, {x},
-                   forward_tol(dtype), backward_tol(dtype));
+                   backend_check(dtype));
   }
 }
 
@@ -135,14 +83,14 @@ TEST_CASE("unary ops on CUDA match the CPU on transposed and sliced views",
     // [17, 129] seen as [129, 17]: the gradient goes back through the transpose.
     const Tensor x = test::random_tensor({17, 129}, dtype, ++seed, c.low, c.high);
     check_backends([&c](const std::vector<Tensor>& in) { return c.f(transpose(in[0], 0, 1)); }, {x},
-                   forward_tol(dtype), backward_tol(dtype));
+                   backend_check(dtype));
     // Every other column of rows 1..5 of a [7, 33]: the gradient is zero elsewhere.
     const Tensor y = test::random_tensor({7, 33}, dtype, ++seed, c.low, c.high);
     check_backends(
         [&c](const std::vector<Tensor>& in) {
           return c.f(slice(slice(in[0], 0, 1, 6), 1, 0, 33, 2));
         },
-        {y}, forward_tol(dtype), backward_tol(dtype));
+        {y}, backend_check(dtype));
   }
 }
 
@@ -157,11 +105,11 @@ TEST_CASE("unary ops on CUDA match the CPU at odd sizes", "[cuda][kernels][unary
       INFO(c.name << " n " << n);
       const Tensor x = test::random_tensor({n}, DType::f32, ++seed, c.low, c.high);
       check_backends([&c](const std::vector<Tensor>& in) { return c.f(in[0]); }, {x},
-                     forward_tol(DType::f32), backward_tol(DType::f32));
+                     backend_check(DType::f32));
       // The same count of elements at a stride of 3 (elements 2, 5, 8, ... of a longer row).
       const Tensor y = test::random_tensor({3 * n + 2}, DType::f32, ++seed, c.low, c.high);
       check_backends([&c](const std::vector<Tensor>& in) { return c.f(slice(in[0], 0, 2, -1, 3)); },
-                     {y}, forward_tol(DType::f32), backward_tol(DType::f32));
+                     {y}, backend_check(DType::f32));
     }
   }
 }
@@ -170,10 +118,10 @@ TEST_CASE("unary ops on CUDA handle one-element and empty tensors", "[cuda][kern
   const DType dtype = GENERATE(DType::f32, DType::bf16);
   const Tensor one = test::random_tensor({1, 1}, dtype, 7, 0.5, 2.0);
   check_backends([](const std::vector<Tensor>& in) { return exp(in[0]); }, {one},
-                 forward_tol(dtype), backward_tol(dtype));
+                 backend_check(dtype));
   const Tensor scalar = test::random_tensor(Shape{}, dtype, 8, 0.5, 2.0);
   check_backends([](const std::vector<Tensor>& in) { return sqrt(in[0]); }, {scalar},
-                 forward_tol(dtype), backward_tol(dtype));
+                 backend_check(dtype));
   const Tensor empty = to(Tensor::empty({0, 5}, dtype, kCpu), kCuda);
   const Tensor out = tanh(empty);
   REQUIRE(out.device() == kCuda);
@@ -197,15 +145,6 @@ TEST_CASE("unary ops on CUDA propagate NaN and infinity like the CPU", "[cuda][k
     const std::vector<double> got = test::values(ops[i](xc));
     const std::vector<double> want = test::values(ops[i](x));
     REQUIRE(got.size() == want.size());
-    for (size_t k = 0; k < got.size(); ++k) {
-      INFO("element " << k << ": " << got[k] << " vs " << want[k]);
-      if (std::isnan(want[k])) {
-        REQUIRE(std::isnan(got[k]));
-      } else if (std::isinf(want[k]) || want[k] == 0.0) {
-        REQUIRE(got[k] == want[k]);
-      } else {
-        REQUIRE(std::abs(got[k] - want[k]) <= 1e-6 * std::abs(want[k]));
-      }
-    }
+    test::require_same_specials(got, want, 1e-6);
   }
 }

@@ -1,0 +1,39 @@
+// Window arithmetic of 2-D max pooling, shared by the CPU reference (kernels/cpu/max_pool2d.cpp)
+// and the CUDA kernels (kernels/cuda/max_pool2d.cu) so that both pick the same maxima and sum
+// the same gradients in the same order.
+#pragma once
+
+#include <cstdint>
+
+#include "core/macros.h"
+
+namespace simclr::pool {
+
+// The window of output index o along one dimension, clipped to the input [0, size): padding
+// never takes part (it acts as -inf).
+struct Range {
+  int64_t begin, end;
+};
+SIMCLR_HD_INLINE Range window(int64_t o, int64_t kernel, int64_t stride, int64_t pad,
+                              int64_t size) {
+  const int64_t start = o * stride - pad;
+  return {start < 0 ? 0 : start, start + kernel < size ? start + kernel : size};
+}
+
+// The output indices [begin, end) along one dimension whose windows cover input index i:
+// o * stride - pad <= i <= o * stride - pad + kernel - 1, and 0 <= o < outputs.
+SIMCLR_HD_INLINE Range covering(int64_t i, int64_t kernel, int64_t stride, int64_t pad,
+                                int64_t outputs) {
+  const int64_t lo = i + pad - kernel + 1;
+  const int64_t begin = lo <= 0 ? 0 : (lo + stride - 1) / stride;
+  const int64_t end = (i + pad) / stride + 1;
+  return {begin, end < outputs ? end : outputs};
+}
+
+// Whether v replaces the running maximum: larger, or NaN (NaN propagates, as in PyTorch).
+template <typename A>
+SIMCLR_HD_INLINE bool max_wins(A v, A best) {
+  return v > best || v != v;
+}
+
+}  // namespace simclr::pool

@@ -73,7 +73,7 @@ const std::vector<std::vector<int64_t>> kShapes{
     {256, 112, 112, 64}, {256, 56, 56, 64},   {256, 56, 56, 256}, {256, 28, 28, 512},
     {256, 14, 14, 256},  {256, 14, 14, 1024}, {256, 7, 7, 2048}};
 
-// Registered before main (benchmark::benchmark_main) runs.
+// Registered before main runs.
 const bool registered =
     (simclr::bench::register_each("batch_norm_forward", {DType::f32, DType::bf16}, kShapes,
                                   batch_norm_forward_bench),

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/cuda_device.h"
+#include "kernels/cpu_blas.h"
 
 namespace simclr::bench {
 
@@ -42,3 +43,13 @@ void register_each(const char* name, const std::vector<DType>& dtypes,
 }
 
 }  // namespace simclr::bench
+
+// Every benchmark's main: the benchmarks register themselves from static initializers.
+int main(int argc, char** argv) {
+  simclr::use_best_cpu_blas_kernels(argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -13,7 +13,7 @@ void add_bench(benchmark::State& state, simclr::Device device, simclr::DType dty
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
 }
 
-// Registered before main (benchmark::benchmark_main) runs.
+// Registered before main runs.
 const bool registered =
     (simclr::bench::register_each("add", {simclr::DType::f32, simclr::DType::bf16},
                                   {{1024, 1024, 0}, {1024, 1024, 1}, {8192, 2048, 0}}, add_bench),

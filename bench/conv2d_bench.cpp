@@ -103,7 +103,7 @@ bool register_all() {
   return true;
 }
 
-// Registered before main (benchmark::benchmark_main) runs.
+// Registered before main runs.
 const bool registered = register_all();
 
 }  // namespace

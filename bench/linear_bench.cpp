@@ -17,7 +17,7 @@ void linear_bench(benchmark::State& state, simclr::Device device, simclr::DType 
   state.SetBytesProcessed(bytes * state.iterations());
 }
 
-// Registered before main (benchmark::benchmark_main) runs: SimCLR heads (2048 -> 2048 -> 128).
+// Registered before main runs: SimCLR heads (2048 -> 2048 -> 128).
 const bool registered = (simclr::bench::register_each(
                              "linear", {simclr::DType::f32, simclr::DType::bf16},
                              {{512, 2048, 2048}, {512, 2048, 128}, {4096, 512, 128}}, linear_bench),

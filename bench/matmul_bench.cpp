@@ -12,7 +12,7 @@ void matmul_bench(benchmark::State& state, simclr::Device device, simclr::DType 
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Registered before main (benchmark::benchmark_main) runs.
+// Registered before main runs.
 const bool registered =
     (simclr::bench::register_each("matmul", {simclr::DType::f32, simclr::DType::bf16},
                                   {{256, 256, 256}, {1024, 1024, 1024}, {4096, 128, 4096}},

@@ -11,7 +11,7 @@ void sum_bench(benchmark::State& state, simclr::Device device, simclr::DType dty
                           state.iterations());
 }
 
-// Registered before main (benchmark::benchmark_main) runs.
+// Registered before main runs.
 const bool registered =
     (simclr::bench::register_each("sum", {simclr::DType::f32},
                                   {{4096, 4096, 1}, {4096, 4096, 0}, {256, 100000, 1}}, sum_bench),

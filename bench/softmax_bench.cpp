@@ -11,7 +11,7 @@ void softmax_bench(benchmark::State& state, simclr::Device device, simclr::DType
                           state.iterations());
 }
 
-// Registered before main (benchmark::benchmark_main) runs.
+// Registered before main runs.
 const bool registered =
     (simclr::bench::register_each("softmax", {simclr::DType::f32, simclr::DType::bf16},
                                   {{4096, 1000}, {512, 16384}}, softmax_bench),

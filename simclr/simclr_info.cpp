@@ -4,8 +4,6 @@
 // without a GPU or a CUDA driver.
 #include <mpi.h>
 
-#include <cblas.h>
-
 #include <cstddef>
 #include <cstdio>
 #include <exception>
@@ -16,6 +14,7 @@
 #include "core/cuda_device.h"
 #include "core/error.h"
 #include "core/library_check.h"
+#include "kernels/cpu_blas.h"
 
 namespace simclr {
 namespace {
@@ -95,8 +94,7 @@ void print_mpi() {
 }
 
 void print_cpu() {
-  std::cout << "CPU BLAS: " << openblas_get_config() << ", " << openblas_get_num_threads()
-            << " threads\n";
+  std::cout << "CPU BLAS: " << cpu_blas_description() << '\n';
   const unsigned threads = std::thread::hardware_concurrency();
   std::cout << "CPU hardware threads: "
             << (threads == 0 ? std::string("unknown") : std::to_string(threads)) << '\n';
@@ -105,8 +103,9 @@ void print_cpu() {
 }  // namespace
 }  // namespace simclr
 
-int main() {
+int main(int, char** argv) {
   try {
+    simclr::use_best_cpu_blas_kernels(argv);
     std::cout << "simclr.cpp " << SIMCLR_VERSION << '\n';
     simclr::print_cuda();
     simclr::print_mpi();

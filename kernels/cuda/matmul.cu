@@ -96,6 +96,61 @@ __global__ void add_bias_f64(double* c, int64_t m, int64_t n, int64_t ldc, int64
   }
 }
 
+using OpHandle = Owned<cublasLtMatmulDesc_t, cublasStatus_t (*)(cublasLtMatmulDesc_t)>;
+using PreferenceHandle =
+    Owned<cublasLtMatmulPreference_t, cublasStatus_t (*)(cublasLtMatmulPreference_t)>;
+
+template <typename T>
+void set(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attribute, const T& value) {
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc, attribute, &value, sizeof value));
+}
+
+template <typename T>
+void set(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttributes_t attribute,
+         const T& value) {
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, attribute, &value, sizeof value));
+}
+
+// The operation: transposes, and the bias epilogue when asked for.
+void describe(OpHandle& op, const GemmArgs& g, const Types& t, bool epilogue_bias) {
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op.desc, t.compute, t.scale));
+  // The first cuBLASLt operand is B (row-major k x n, i.e. column-major n x k), the second A.
+  set(op.desc, CUBLASLT_MATMUL_DESC_TRANSA, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N);
+  set(op.desc, CUBLASLT_MATMUL_DESC_TRANSB, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N);
+  if (!epilogue_bias) return;
+  // The bias is a per-row vector of the column-major C^T, i.e. one value per column n of C, in
+  // C's dtype.
+  set(op.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, CUBLASLT_EPILOGUE_BIAS);
+  set(op.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias);
+  set(op.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, t.data);
+}
+
+// cuBLASLt's best algorithm for these operands, their alignments and our workspace cap.
+cublasLtMatmulHeuristicResult_t choose_algorithm(cublasLtHandle_t handle, const OpHandle& op,
+                                                 const LayoutHandle& lb, const LayoutHandle& la,
+                                                 const LayoutHandle& lc, const GemmArgs& g,
+                                                 DType dtype) {
+  PreferenceHandle pref{nullptr, cublasLtMatmulPreferenceDestroy};
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.desc));
+  set(pref.desc, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64_t{kWorkspaceBytes});
+  const size_t bytes = dtype_size(dtype);
+  set(pref.desc, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
+      alignment_of(g.b, g.batch, g.stride_b, bytes));
+  set(pref.desc, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+      alignment_of(g.a, g.batch, g.stride_a, bytes));
+  set(pref.desc, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+      alignment_of(g.c, g.batch, g.stride_c, bytes));
+  set(pref.desc, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
+      alignment_of(g.c, g.batch, g.stride_c, bytes));
+  cublasLtMatmulHeuristicResult_t heuristic{};
+  int found = 0;
+  SIMCLR_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle, op.desc, lb.desc, la.desc, lc.desc,
+                                                     lc.desc, pref.desc, 1, &heuristic, &found));
+  SIMCLR_CHECK(found > 0, "matmul: cuBLASLt found no algorithm for ", dtype_name(dtype), " m=", g.m,
+               " n=", g.n, " k=", g.k, " batch=", g.batch);
+  return heuristic;
+}
+
 }  // namespace
 
 void matmul(DType dtype, const GemmArgs& g, Stream stream) {
@@ -103,57 +158,16 @@ void matmul(DType dtype, const GemmArgs& g, Stream stream) {
   const Types t = types_for(dtype);
   LaunchGuard guard(stream);
   cublasLtHandle_t handle = handle_for(stream.device.index);
-
-  Owned<cublasLtMatmulDesc_t, cublasStatus_t (*)(cublasLtMatmulDesc_t)> op{
-      nullptr, cublasLtMatmulDescDestroy};
-  SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op.desc, t.compute, t.scale));
-  // The first cuBLASLt operand is B (row-major k x n, i.e. column-major n x k), the second A.
-  const cublasOperation_t first = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const cublasOperation_t second = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  SIMCLR_CUBLAS_CHECK(
-      cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSA, &first, sizeof first));
-  SIMCLR_CUBLAS_CHECK(
-      cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_TRANSB, &second, sizeof second));
-  // The bias is a per-row vector of the column-major C^T, i.e. one value per column n of C.
+  // cuBLASLt has no bias epilogue for fp64: that bias is added in a second pass.
   const bool epilogue_bias = g.bias && dtype != DType::f64;
-  if (epilogue_bias) {
-    const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
-    SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
-                                                       &epilogue, sizeof epilogue));
-    SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                       &g.bias, sizeof g.bias));
-    const cudaDataType_t bias_type = t.data;  // the bias has C's dtype
-    SIMCLR_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
-                                                       &bias_type, sizeof bias_type));
-  }
+  OpHandle op{nullptr, cublasLtMatmulDescDestroy};
+  describe(op, g, t, epilogue_bias);
   LayoutHandle lb, la, lc;
   make_layout(lb, t.data, g.trans_b ? g.k : g.n, g.trans_b ? g.n : g.k, g.ldb, g.batch, g.stride_b);
   make_layout(la, t.data, g.trans_a ? g.m : g.k, g.trans_a ? g.k : g.m, g.lda, g.batch, g.stride_a);
   make_layout(lc, t.data, g.n, g.m, g.ldc, g.batch, g.stride_c);
-
-  Owned<cublasLtMatmulPreference_t, cublasStatus_t (*)(cublasLtMatmulPreference_t)> pref{
-      nullptr, cublasLtMatmulPreferenceDestroy};
-  SIMCLR_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.desc));
-  const uint64_t workspace_bytes = kWorkspaceBytes;
-  SIMCLR_CUBLAS_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref.desc, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                           &workspace_bytes, sizeof workspace_bytes));
-  const size_t bytes = dtype_size(dtype);
-  const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> alignments[] = {
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment_of(g.b, g.batch, g.stride_b, bytes)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment_of(g.a, g.batch, g.stride_a, bytes)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment_of(g.c, g.batch, g.stride_c, bytes)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment_of(g.c, g.batch, g.stride_c, bytes)}};
-  for (const auto& [attribute, alignment] : alignments) {
-    SIMCLR_CUBLAS_CHECK(
-        cublasLtMatmulPreferenceSetAttribute(pref.desc, attribute, &alignment, sizeof alignment));
-  }
-  cublasLtMatmulHeuristicResult_t heuristic{};
-  int found = 0;
-  SIMCLR_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle, op.desc, lb.desc, la.desc, lc.desc,
-                                                     lc.desc, pref.desc, 1, &heuristic, &found));
-  SIMCLR_CHECK(found > 0, "matmul: cuBLASLt found no algorithm for ", dtype_name(dtype), " m=", g.m,
-               " n=", g.n, " k=", g.k, " batch=", g.batch);
+  const cublasLtMatmulHeuristicResult_t heuristic =
+      choose_algorithm(handle, op, lb, la, lc, g, dtype);
 
   // The workspace goes back to the caching allocator right after the launch: stream order keeps
   // it from being reused before the GEMM has run.
@@ -167,7 +181,6 @@ void matmul(DType dtype, const GemmArgs& g, Stream stream) {
                      lc.desc, &heuristic.algo, workspace, heuristic.workspaceSize, raw(stream));
   allocator.deallocate(workspace);
   SIMCLR_CUBLAS_CHECK(status);
-  // cuBLASLt has no bias epilogue for fp64: add it in a second pass.
   if (g.bias && !epilogue_bias) {
     const int64_t n = g.batch * g.m * g.n;
     add_bias_f64<<<grid_for(n), kThreads, 0, raw(stream)>>>(static_cast<double*>(g.c), g.m, g.n,

@@ -49,6 +49,66 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// The elements a view reaches, as offsets [*lo, *hi] relative to its first element.
+void reach_of(const Tensor& t, int64_t* lo, int64_t* hi) {
+  *lo = 0;
+  *hi = 0;
+  for (int d = 0; d < t.shape().ndim(); ++d) {
+    const int64_t reach = (t.shape()[d] - 1) * t.strides()[static_cast<size_t>(d)];
+    (reach < 0 ? *lo : *hi) += reach;
+  }
+}
+
+// Host bytes holding the view's reach [lo, hi], pointing at relative offset `lo`: the tensor's own
+// storage on the CPU, else a copy into `staging`.
+const char* host_origin(const Tensor& t, int64_t lo, int64_t hi, std::vector<char>* staging) {
+  const size_t es = dtype_size(t.dtype());
+  if (t.device().is_cpu())
+    return static_cast<const char*>(t.data_ptr()) + lo * static_cast<int64_t>(es);
+#if SIMCLR_WITH_CUDA
+  synchronize(current_stream(t.device()));
+  staging->resize(static_cast<size_t>(hi - lo + 1) * es);
+  const char* first = static_cast<const char*>(t.data_ptr()) + lo * static_cast<int64_t>(es);
+  SIMCLR_CUDA_CHECK(cudaMemcpy(staging->data(), first, staging->size(), cudaMemcpyDeviceToHost));
+  return staging->data();
+#else
+  SIMCLR_THROW("copy_tensor_bytes: ", t.str(), " is on ", t.device().str(),
+               " but this build has no CUDA backend");
+#endif
+}
+
+// Copies a non-contiguous view (at least one dimension) in row-major order: an odometer over all
+// dimensions but the last, the last one copied row by row. `offset` is the view's first element
+// relative to `origin`, in elements.
+void copy_strided(const Tensor& t, const char* origin, int64_t offset, char* out) {
+  const size_t es = dtype_size(t.dtype());
+  const Shape& shape = t.shape();
+  const Strides& strides = t.strides();
+  const int nd = shape.ndim();
+  const int64_t inner = shape[nd - 1];
+  const int64_t inner_stride = strides[static_cast<size_t>(nd - 1)];
+  std::vector<int64_t> index(static_cast<size_t>(nd), 0);
+  const int64_t rows = t.numel() / inner;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (inner_stride == 1) {
+      std::memcpy(out, origin + offset * static_cast<int64_t>(es), static_cast<size_t>(inner) * es);
+      out += static_cast<size_t>(inner) * es;
+    } else {
+      for (int64_t i = 0; i < inner; ++i) {
+        std::memcpy(out, origin + (offset + i * inner_stride) * static_cast<int64_t>(es), es);
+        out += es;
+      }
+    }
+    for (int d = nd - 2; d >= 0; --d) {
+      const size_t du = static_cast<size_t>(d);
+      offset += strides[du];
+      if (++index[du] < shape[d]) break;
+      offset -= strides[du] * shape[d];
+      index[du] = 0;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<char> read_file(const std::string& path) {
@@ -126,63 +186,16 @@ void copy_tensor_bytes(const Tensor& t, void* dst) {
   SIMCLR_CHECK(t.defined(), "copy_tensor_bytes: expected a defined tensor, got an undefined one");
   const int64_t n = t.numel();
   if (n == 0) return;
-  const size_t es = dtype_size(t.dtype());
-  const Shape& shape = t.shape();
-  const Strides& strides = t.strides();
-  const int nd = shape.ndim();
-
-  // The elements this view reaches, as offsets [lo, hi] relative to its first element.
   int64_t lo = 0, hi = 0;
-  for (int d = 0; d < nd; ++d) {
-    const int64_t reach = (shape[d] - 1) * strides[static_cast<size_t>(d)];
-    (reach < 0 ? lo : hi) += reach;
-  }
-  // `origin` points at relative offset `lo`.
-  const char* origin = nullptr;
+  reach_of(t, &lo, &hi);
   std::vector<char> staging;
-  if (t.device().is_cpu()) {
-    origin = static_cast<const char*>(t.data_ptr()) + lo * static_cast<int64_t>(es);
-  } else {
-#if SIMCLR_WITH_CUDA
-    synchronize(current_stream(t.device()));
-    staging.resize(static_cast<size_t>(hi - lo + 1) * es);
-    const char* first = static_cast<const char*>(t.data_ptr()) + lo * static_cast<int64_t>(es);
-    SIMCLR_CUDA_CHECK(cudaMemcpy(staging.data(), first, staging.size(), cudaMemcpyDeviceToHost));
-    origin = staging.data();
-#else
-    SIMCLR_THROW("copy_tensor_bytes: ", t.str(), " is on ", t.device().str(),
-                 " but this build has no CUDA backend");
-#endif
-  }
+  const char* origin = host_origin(t, lo, hi, &staging);
   char* out = static_cast<char*>(dst);
-  if (t.is_contiguous() || nd == 0) {
-    std::memcpy(out, origin, static_cast<size_t>(n) * es);
+  if (t.is_contiguous() || t.shape().ndim() == 0) {
+    std::memcpy(out, origin, static_cast<size_t>(n) * dtype_size(t.dtype()));
     return;
   }
-  // Odometer over all dimensions but the last; the last one is copied row by row.
-  const int64_t inner = shape[nd - 1];
-  const int64_t inner_stride = strides[static_cast<size_t>(nd - 1)];
-  std::vector<int64_t> index(static_cast<size_t>(nd), 0);
-  int64_t offset = -lo;  // relative to origin, in elements
-  const int64_t rows = n / inner;
-  for (int64_t r = 0; r < rows; ++r) {
-    if (inner_stride == 1) {
-      std::memcpy(out, origin + offset * static_cast<int64_t>(es), static_cast<size_t>(inner) * es);
-      out += static_cast<size_t>(inner) * es;
-    } else {
-      for (int64_t i = 0; i < inner; ++i) {
-        std::memcpy(out, origin + (offset + i * inner_stride) * static_cast<int64_t>(es), es);
-        out += es;
-      }
-    }
-    for (int d = nd - 2; d >= 0; --d) {
-      const size_t du = static_cast<size_t>(d);
-      offset += strides[du];
-      if (++index[du] < shape[d]) break;
-      offset -= strides[du] * shape[d];
-      index[du] = 0;
-    }
-  }
+  copy_strided(t, origin, -lo, out);
 }
 
 }  // namespace simclr

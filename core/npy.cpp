@@ -181,6 +181,100 @@ class HeaderParser {
   size_t pos_ = 0;
 };
 
+// Every message of load_npy and its helpers starts with the function and the file, and every
+// helper has the file's `path` in scope.
+#define NPY_CHECK(cond, ...) SIMCLR_CHECK(cond, "load_npy: ", path, ": ", __VA_ARGS__)
+
+// The header text, after checking the magic, the version and the header length; *data_offset
+// gets where the array data begins.
+std::string read_header(const std::string& path, const std::vector<char>& file,
+                        size_t* data_offset) {
+  NPY_CHECK(file.size() >= kMagicLen + 2 && std::memcmp(file.data(), kMagic, kMagicLen) == 0,
+            "not a .npy file (it does not start with the magic \"\\x93NUMPY\")");
+  const int major = static_cast<unsigned char>(file[6]);
+  const int minor = static_cast<unsigned char>(file[7]);
+  NPY_CHECK((major == 1 || major == 2 || major == 3) && minor == 0, "unsupported .npy version ",
+            major, ".", minor, ", expected 1.0, 2.0 or 3.0");
+  const size_t len_bytes = major == 1 ? 2 : 4;
+  const size_t prefix = kMagicLen + 2 + len_bytes;
+  NPY_CHECK(file.size() >= prefix, "the file ends inside the header length (", file.size(),
+            " bytes)");
+  uint64_t header_len = 0;
+  for (size_t i = 0; i < len_bytes; ++i)
+    header_len |= static_cast<uint64_t>(static_cast<unsigned char>(file[8 + i])) << (8 * i);
+  NPY_CHECK(header_len <= file.size() - prefix, "header length ", header_len,
+            " runs past the end of the file (", file.size() - prefix,
+            " bytes after the header length)");
+  *data_offset = prefix + static_cast<size_t>(header_len);
+  return std::string(file.data() + prefix, static_cast<size_t>(header_len));
+}
+
+DType dtype_of_descr(const std::string& path, const std::string& d) {
+  NPY_CHECK(
+      !(d.size() > 2 && d[0] == '>' && d.substr(1) != "u1"), "big-endian data ('", d,
+      "') is not supported; save a little-endian array (arr.astype(arr.dtype.newbyteorder('<')))");
+  DType dtype = DType::f32;
+  bool known = false;
+  for (DType candidate : {DType::f32, DType::f64, DType::f16, DType::u8, DType::i32, DType::i64}) {
+    if (d == npy_descr(candidate)) {
+      dtype = candidate;
+      known = true;
+    }
+  }
+  if (d == "<u1" || d == ">u1") {
+    dtype = DType::u8;
+    known = true;
+  }
+  NPY_CHECK(known, "unsupported dtype '", d, "', expected one of ", kKnownDescrs);
+  return dtype;
+}
+
+// What the header describes.
+struct ArrayInfo {
+  std::string descr;
+  DType dtype = DType::f32;
+  std::vector<int64_t> dims;
+};
+
+ArrayInfo parse_header(const std::string& path, const std::string& header) {
+  const std::map<std::string, Value> dict = HeaderParser(path, header).parse_dict();
+  for (const char* key : {"descr", "fortran_order", "shape"})
+    NPY_CHECK(dict.count(key) == 1, "the header has no '", key, "': ", header);
+  NPY_CHECK(dict.size() == 3,
+            "the header must hold exactly 'descr', 'fortran_order' and 'shape': ", header);
+  const Value& descr = dict.at("descr");
+  const Value& fortran = dict.at("fortran_order");
+  const Value& shape_value = dict.at("shape");
+  NPY_CHECK(descr.kind == Value::string, "'descr' must be a string: ", header);
+  NPY_CHECK(fortran.kind == Value::boolean, "'fortran_order' must be True or False: ", header);
+  NPY_CHECK(shape_value.kind == Value::tuple, "'shape' must be a tuple of integers: ", header);
+
+  ArrayInfo info{descr.text, dtype_of_descr(path, descr.text), shape_value.items};
+  NPY_CHECK(!fortran.flag,
+            "fortran_order True (column-major data) is not supported; save a C-ordered array "
+            "(np.ascontiguousarray)");
+  return info;
+}
+
+// numel * dtype size, computed without overflow. Dimensions of 0 aside, the product must fit in
+// int64 (tensors index with int64), even when a 0 makes the array empty.
+uint64_t byte_size(const std::string& path, const std::vector<int64_t>& dims, DType dtype) {
+  uint64_t count = 1, nbytes = 0;
+  bool empty = false, overflow = false;
+  for (int64_t dim : dims) {
+    NPY_CHECK(dim >= 0, "negative dimension ", dim, " in shape ", shape_repr(Shape(dims)));
+    if (dim == 0)
+      empty = true;
+    else
+      overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(dim), &count);
+  }
+  overflow = overflow || __builtin_mul_overflow(count, uint64_t{dtype_size(dtype)}, &nbytes) ||
+             nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  NPY_CHECK(!overflow, "shape ", shape_repr(Shape(dims)),
+            " is too large (its byte size overflows int64)");
+  return empty ? 0 : nbytes;
+}
+
 }  // namespace
 
 void save_npy(const std::string& path, const Tensor& t) {
@@ -220,83 +314,20 @@ void save_npy(const std::string& path, const Tensor& t) {
 }
 
 Tensor load_npy(const std::string& path) {
-#define NPY_CHECK(cond, ...) SIMCLR_CHECK(cond, "load_npy: ", path, ": ", __VA_ARGS__)
   const std::vector<char> file = read_file(path);
-  NPY_CHECK(file.size() >= kMagicLen + 2 && std::memcmp(file.data(), kMagic, kMagicLen) == 0,
-            "not a .npy file (it does not start with the magic \"\\x93NUMPY\")");
-  const int major = static_cast<unsigned char>(file[6]);
-  const int minor = static_cast<unsigned char>(file[7]);
-  NPY_CHECK((major == 1 || major == 2 || major == 3) && minor == 0, "unsupported .npy version ",
-            major, ".", minor, ", expected 1.0, 2.0 or 3.0");
-  const size_t len_bytes = major == 1 ? 2 : 4;
-  const size_t prefix = kMagicLen + 2 + len_bytes;
-  NPY_CHECK(file.size() >= prefix, "the file ends inside the header length (", file.size(),
-            " bytes)");
-  uint64_t header_len = 0;
-  for (size_t i = 0; i < len_bytes; ++i)
-    header_len |= static_cast<uint64_t>(static_cast<unsigned char>(file[8 + i])) << (8 * i);
-  NPY_CHECK(header_len <= file.size() - prefix, "header length ", header_len,
-            " runs past the end of the file (", file.size() - prefix,
-            " bytes after the header length)");
-  const std::string header(file.data() + prefix, static_cast<size_t>(header_len));
-
-  const std::map<std::string, Value> dict = HeaderParser(path, header).parse_dict();
-  for (const char* key : {"descr", "fortran_order", "shape"})
-    NPY_CHECK(dict.count(key) == 1, "the header has no '", key, "': ", header);
-  NPY_CHECK(dict.size() == 3,
-            "the header must hold exactly 'descr', 'fortran_order' and 'shape': ", header);
-  const Value& descr = dict.at("descr");
-  const Value& fortran = dict.at("fortran_order");
-  const Value& shape_value = dict.at("shape");
-  NPY_CHECK(descr.kind == Value::string, "'descr' must be a string: ", header);
-  NPY_CHECK(fortran.kind == Value::boolean, "'fortran_order' must be True or False: ", header);
-  NPY_CHECK(shape_value.kind == Value::tuple, "'shape' must be a tuple of integers: ", header);
-
-  const std::string& d = descr.text;
-  NPY_CHECK(
-      !(d.size() > 2 && d[0] == '>' && d.substr(1) != "u1"), "big-endian data ('", d,
-      "') is not supported; save a little-endian array (arr.astype(arr.dtype.newbyteorder('<')))");
-  DType dtype = DType::f32;
-  bool known = false;
-  for (DType candidate : {DType::f32, DType::f64, DType::f16, DType::u8, DType::i32, DType::i64}) {
-    if (d == npy_descr(candidate)) {
-      dtype = candidate;
-      known = true;
-    }
-  }
-  if (d == "<u1" || d == ">u1") {
-    dtype = DType::u8;
-    known = true;
-  }
-  NPY_CHECK(known, "unsupported dtype '", d, "', expected one of ", kKnownDescrs);
-  NPY_CHECK(!fortran.flag,
-            "fortran_order True (column-major data) is not supported; save a C-ordered array "
-            "(np.ascontiguousarray)");
-
-  uint64_t count = 1, nbytes = 0;
-  bool empty = false, overflow = false;
-  for (int64_t dim : shape_value.items) {
-    NPY_CHECK(dim >= 0, "negative dimension ", dim, " in shape ",
-              shape_repr(Shape(shape_value.items)));
-    if (dim == 0)
-      empty = true;
-    else
-      overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(dim), &count);
-  }
-  overflow = overflow || __builtin_mul_overflow(count, uint64_t{dtype_size(dtype)}, &nbytes) ||
-             nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  const Shape shape(shape_value.items);
-  NPY_CHECK(!overflow, "shape ", shape_repr(shape),
-            " is too large (its byte size overflows int64)");
-  if (empty) nbytes = 0;
-  const uint64_t available = file.size() - prefix - header_len;
-  NPY_CHECK(nbytes <= available, "truncated data: shape ", shape_repr(shape), " of '", d,
+  size_t data_offset = 0;
+  const ArrayInfo info = parse_header(path, read_header(path, file, &data_offset));
+  const uint64_t nbytes = byte_size(path, info.dims, info.dtype);
+  const Shape shape(info.dims);
+  const uint64_t available = file.size() - data_offset;
+  NPY_CHECK(nbytes <= available, "truncated data: shape ", shape_repr(shape), " of '", info.descr,
             "' needs ", nbytes, " bytes but the file holds ", available, " after the header");
 
-  Tensor t = Tensor::empty(shape, dtype, Device::cpu());
-  if (nbytes > 0) std::memcpy(t.data_ptr(), file.data() + prefix + header_len, nbytes);
+  Tensor t = Tensor::empty(shape, info.dtype, Device::cpu());
+  if (nbytes > 0) std::memcpy(t.data_ptr(), file.data() + data_offset, nbytes);
   return t;
-#undef NPY_CHECK
 }
+
+#undef NPY_CHECK
 
 }  // namespace simclr

@@ -41,7 +41,6 @@ struct Entry {
   DType dtype = DType::f32;
   std::vector<int64_t> shape;
   uint64_t begin = 0, end = 0;
-  size_t order = 0;  // position in the header
 };
 
 // A JSON integer that fits in [0, INT64_MAX], or false.
@@ -59,6 +58,142 @@ bool non_negative_integer(const Json& j, uint64_t* out) {
     return true;
   }
   return false;
+}
+
+// Every message of load_safetensors and its helpers starts with the function and the file, and
+// every helper has the file's `path` in scope.
+#define SAFETENSORS_CHECK(cond, ...) \
+  SIMCLR_CHECK(cond, "load_safetensors: ", path, ": ", __VA_ARGS__)
+
+// The header's JSON object; *length gets its byte length (the data buffer follows it).
+Json parse_header(const std::string& path, const std::vector<char>& file, uint64_t* length) {
+  SAFETENSORS_CHECK(file.size() >= 8, "the file holds ", file.size(),
+                    " bytes, fewer than the 8-byte header length: not a safetensors file");
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i)
+    header_len |= static_cast<uint64_t>(static_cast<unsigned char>(file[static_cast<size_t>(i)]))
+                  << (8 * i);
+  const uint64_t rest = file.size() - 8;
+  SAFETENSORS_CHECK(header_len <= rest, "header length ", header_len, " is larger than the file (",
+                    rest, " bytes after the 8-byte length)");
+  const char* header_begin = file.data() + 8;
+  Json header;
+  try {
+    header = Json::parse(header_begin, header_begin + header_len);
+  } catch (const nlohmann::json::parse_error& e) {
+    SIMCLR_THROW("load_safetensors: ", path, ": the header is not valid JSON: ", e.what());
+  }
+  SAFETENSORS_CHECK(header.is_object(), "the header must be a JSON object, got ",
+                    header.type_name());
+  *length = header_len;
+  return header;
+}
+
+void read_metadata(const std::string& path, const Json& value,
+                   std::map<std::string, std::string>* metadata) {
+  SAFETENSORS_CHECK(value.is_object(), "\"", kMetadataKey,
+                    "\" must be an object mapping strings to strings, got ", value.type_name());
+  for (const auto& [mkey, mvalue] : value.items()) {
+    SAFETENSORS_CHECK(mvalue.is_string(), "\"", kMetadataKey,
+                      "\" must map strings to strings, but key '", mkey, "' holds a ",
+                      mvalue.type_name(), ": ", mvalue.dump());
+    (*metadata)[mkey] = mvalue.get<std::string>();
+  }
+}
+
+std::vector<int64_t> parse_shape(const std::string& path, const std::string& key,
+                                 const Json& shape) {
+  SAFETENSORS_CHECK(shape.is_array(), "tensor '", key,
+                    "': \"shape\" must be an array of integers, got ", shape.type_name());
+  std::vector<int64_t> dims;
+  for (const Json& dim : shape) {
+    SAFETENSORS_CHECK(dim.is_number_integer(), "tensor '", key,
+                      "': \"shape\" must be an array of integers, got ", shape.dump());
+    SAFETENSORS_CHECK(
+        !dim.is_number_unsigned() ||
+            dim.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+        "tensor '", key, "': dimension ", dim.dump(), " of shape ", shape.dump(), " is too large");
+    const int64_t d =
+        dim.is_number_unsigned() ? static_cast<int64_t>(dim.get<uint64_t>()) : dim.get<int64_t>();
+    SAFETENSORS_CHECK(d >= 0, "tensor '", key, "': negative dimension ", d, " in shape ",
+                      shape.dump());
+    dims.push_back(d);
+  }
+  return dims;
+}
+
+// Checks that the entry's byte range is exactly numel * dtype size, computed without overflow.
+void check_byte_size(const std::string& path, const Entry& e) {
+  // Dimensions of 0 aside, the product must fit in int64 (tensors index with int64), even when a
+  // 0 makes the tensor empty.
+  uint64_t count = 1, nbytes = 0;
+  bool empty = false, overflow = false;
+  for (int64_t d : e.shape) {
+    if (d == 0)
+      empty = true;
+    else
+      overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count);
+  }
+  overflow = overflow || __builtin_mul_overflow(count, uint64_t{dtype_size(e.dtype)}, &nbytes) ||
+             nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  const char* dtype = safetensors_dtype_name(e.dtype);  // as the header spells it
+  SAFETENSORS_CHECK(!overflow, "tensor '", e.name, "': shape ", shape_text(e.shape), " of ", dtype,
+                    " is too large (its byte size overflows int64)");
+  if (empty) nbytes = 0;
+  SAFETENSORS_CHECK(e.end - e.begin == nbytes, "tensor '", e.name, "': data_offsets [", e.begin,
+                    ", ", e.end, "] hold ", e.end - e.begin, " bytes but shape ",
+                    shape_text(e.shape), " of ", dtype, " needs ", nbytes, " bytes");
+}
+
+// One tensor's entry, checked against a data buffer of `buffer_size` bytes.
+Entry parse_entry(const std::string& path, const std::string& key, const Json& value,
+                  uint64_t buffer_size) {
+  Entry e;
+  e.name = key;
+  SAFETENSORS_CHECK(value.is_object(), "tensor '", key,
+                    "': expected an object with dtype, shape and data_offsets, got ",
+                    value.type_name());
+  for (const char* field : {"dtype", "shape", "data_offsets"})
+    SAFETENSORS_CHECK(value.contains(field), "tensor '", key, "': missing \"", field, "\"");
+
+  const Json& dtype = value.at("dtype");
+  SAFETENSORS_CHECK(dtype.is_string(), "tensor '", key, "': \"dtype\" must be a string, got ",
+                    dtype.type_name());
+  SAFETENSORS_CHECK(dtype_from_safetensors(dtype.get<std::string>(), &e.dtype), "tensor '", key,
+                    "': unknown dtype '", dtype.get<std::string>(), "', expected one of ",
+                    kKnownNames);
+  e.shape = parse_shape(path, key, value.at("shape"));
+
+  const Json& offsets = value.at("data_offsets");
+  SAFETENSORS_CHECK(
+      offsets.is_array() && offsets.size() == 2 && non_negative_integer(offsets[0], &e.begin) &&
+          non_negative_integer(offsets[1], &e.end),
+      "tensor '", key, "': \"data_offsets\" must be two non-negative integers [begin, end], got ",
+      offsets.dump());
+  SAFETENSORS_CHECK(e.begin <= e.end, "tensor '", key, "': data_offsets [", e.begin, ", ", e.end,
+                    "] begin after end");
+  SAFETENSORS_CHECK(e.end <= buffer_size, "tensor '", key,
+                    "': offsets outside the file: data_offsets [", e.begin, ", ", e.end,
+                    "] but the data buffer holds ", buffer_size, " bytes");
+  check_byte_size(path, e);
+  return e;
+}
+
+// Sorts the entries into file order (stable: equal offsets keep the header's order), then checks
+// that no two non-empty byte ranges share a byte.
+void sort_and_check_overlaps(const std::string& path, std::vector<Entry>* entries) {
+  std::stable_sort(entries->begin(), entries->end(),
+                   [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  const Entry* reach = nullptr;  // the range that reaches furthest so far
+  for (const Entry& e : *entries) {
+    if (e.begin == e.end) continue;
+    if (reach != nullptr) {
+      SAFETENSORS_CHECK(reach->end <= e.begin, "tensors '", reach->name, "' (bytes [", reach->begin,
+                        ", ", reach->end, ")) and '", e.name, "' (bytes [", e.begin, ", ", e.end,
+                        ")) overlap");
+    }
+    if (reach == nullptr || e.end > reach->end) reach = &e;
+  }
 }
 
 }  // namespace
@@ -140,125 +275,21 @@ void save_safetensors(const std::string& path,
 }
 
 SafetensorsData load_safetensors(const std::string& path) {
-#define SAFETENSORS_CHECK(cond, ...) \
-  SIMCLR_CHECK(cond, "load_safetensors: ", path, ": ", __VA_ARGS__)
   const std::vector<char> file = read_file(path);
-  SAFETENSORS_CHECK(file.size() >= 8, "the file holds ", file.size(),
-                    " bytes, fewer than the 8-byte header length: not a safetensors file");
   uint64_t header_len = 0;
-  for (int i = 0; i < 8; ++i)
-    header_len |= static_cast<uint64_t>(static_cast<unsigned char>(file[static_cast<size_t>(i)]))
-                  << (8 * i);
-  const uint64_t rest = file.size() - 8;
-  SAFETENSORS_CHECK(header_len <= rest, "header length ", header_len, " is larger than the file (",
-                    rest, " bytes after the 8-byte length)");
-  const char* header_begin = file.data() + 8;
-  Json header;
-  try {
-    header = Json::parse(header_begin, header_begin + header_len);
-  } catch (const nlohmann::json::parse_error& e) {
-    SIMCLR_THROW("load_safetensors: ", path, ": the header is not valid JSON: ", e.what());
-  }
-  SAFETENSORS_CHECK(header.is_object(), "the header must be a JSON object, got ",
-                    header.type_name());
+  const Json header = parse_header(path, file, &header_len);
+  const char* buffer = file.data() + 8 + header_len;
+  const uint64_t buffer_size = file.size() - 8 - header_len;
 
-  const char* buffer = header_begin + header_len;
-  const uint64_t buffer_size = rest - header_len;
   SafetensorsData result;
   std::vector<Entry> entries;
   for (const auto& [key, value] : header.items()) {
-    if (key == kMetadataKey) {
-      SAFETENSORS_CHECK(value.is_object(), "\"", kMetadataKey,
-                        "\" must be an object mapping strings to strings, got ", value.type_name());
-      for (const auto& [mkey, mvalue] : value.items()) {
-        SAFETENSORS_CHECK(mvalue.is_string(), "\"", kMetadataKey,
-                          "\" must map strings to strings, but key '", mkey, "' holds a ",
-                          mvalue.type_name(), ": ", mvalue.dump());
-        result.metadata[mkey] = mvalue.get<std::string>();
-      }
-      continue;
-    }
-    Entry e;
-    e.name = key;
-    e.order = entries.size();
-    SAFETENSORS_CHECK(value.is_object(), "tensor '", key,
-                      "': expected an object with dtype, shape and data_offsets, got ",
-                      value.type_name());
-    for (const char* field : {"dtype", "shape", "data_offsets"})
-      SAFETENSORS_CHECK(value.contains(field), "tensor '", key, "': missing \"", field, "\"");
-
-    const Json& dtype = value.at("dtype");
-    SAFETENSORS_CHECK(dtype.is_string(), "tensor '", key, "': \"dtype\" must be a string, got ",
-                      dtype.type_name());
-    SAFETENSORS_CHECK(dtype_from_safetensors(dtype.get<std::string>(), &e.dtype), "tensor '", key,
-                      "': unknown dtype '", dtype.get<std::string>(), "', expected one of ",
-                      kKnownNames);
-
-    const Json& shape = value.at("shape");
-    SAFETENSORS_CHECK(shape.is_array(), "tensor '", key,
-                      "': \"shape\" must be an array of integers, got ", shape.type_name());
-    for (const Json& dim : shape) {
-      SAFETENSORS_CHECK(dim.is_number_integer(), "tensor '", key,
-                        "': \"shape\" must be an array of integers, got ", shape.dump());
-      SAFETENSORS_CHECK(
-          !dim.is_number_unsigned() ||
-              dim.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
-          "tensor '", key, "': dimension ", dim.dump(), " of shape ", shape.dump(),
-          " is too large");
-      const int64_t d =
-          dim.is_number_unsigned() ? static_cast<int64_t>(dim.get<uint64_t>()) : dim.get<int64_t>();
-      SAFETENSORS_CHECK(d >= 0, "tensor '", key, "': negative dimension ", d, " in shape ",
-                        shape.dump());
-      e.shape.push_back(d);
-    }
-
-    const Json& offsets = value.at("data_offsets");
-    SAFETENSORS_CHECK(
-        offsets.is_array() && offsets.size() == 2 && non_negative_integer(offsets[0], &e.begin) &&
-            non_negative_integer(offsets[1], &e.end),
-        "tensor '", key, "': \"data_offsets\" must be two non-negative integers [begin, end], got ",
-        offsets.dump());
-    SAFETENSORS_CHECK(e.begin <= e.end, "tensor '", key, "': data_offsets [", e.begin, ", ", e.end,
-                      "] begin after end");
-    SAFETENSORS_CHECK(e.end <= buffer_size, "tensor '", key,
-                      "': offsets outside the file: data_offsets [", e.begin, ", ", e.end,
-                      "] but the data buffer holds ", buffer_size, " bytes");
-
-    // numel * dtype size, without overflow. Dimensions of 0 aside, the product must fit in int64
-    // (tensors index with int64), even when a 0 makes the tensor empty.
-    uint64_t count = 1, nbytes = 0;
-    bool empty = false, overflow = false;
-    for (int64_t d : e.shape) {
-      if (d == 0)
-        empty = true;
-      else
-        overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count);
-    }
-    overflow = overflow || __builtin_mul_overflow(count, uint64_t{dtype_size(e.dtype)}, &nbytes) ||
-               nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-    SAFETENSORS_CHECK(!overflow, "tensor '", key, "': shape ", shape_text(e.shape), " of ",
-                      dtype.get<std::string>(), " is too large (its byte size overflows int64)");
-    if (empty) nbytes = 0;
-    SAFETENSORS_CHECK(e.end - e.begin == nbytes, "tensor '", key, "': data_offsets [", e.begin,
-                      ", ", e.end, "] hold ", e.end - e.begin, " bytes but shape ",
-                      shape_text(e.shape), " of ", dtype.get<std::string>(), " needs ", nbytes,
-                      " bytes");
-    entries.push_back(std::move(e));
+    if (key == kMetadataKey)
+      read_metadata(path, value, &result.metadata);
+    else
+      entries.push_back(parse_entry(path, key, value, buffer_size));
   }
-
-  // In file order; then no two non-empty byte ranges may share a byte.
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
-  const Entry* reach = nullptr;  // the range that reaches furthest so far
-  for (const Entry& e : entries) {
-    if (e.begin == e.end) continue;
-    if (reach != nullptr) {
-      SAFETENSORS_CHECK(reach->end <= e.begin, "tensors '", reach->name, "' (bytes [", reach->begin,
-                        ", ", reach->end, ")) and '", e.name, "' (bytes [", e.begin, ", ", e.end,
-                        ")) overlap");
-    }
-    if (reach == nullptr || e.end > reach->end) reach = &e;
-  }
+  sort_and_check_overlaps(path, &entries);
 
   result.tensors.reserve(entries.size());
   for (const Entry& e : entries) {
@@ -267,7 +298,8 @@ SafetensorsData load_safetensors(const std::string& path) {
     result.tensors.emplace_back(e.name, std::move(t));
   }
   return result;
-#undef SAFETENSORS_CHECK
 }
+
+#undef SAFETENSORS_CHECK
 
 }  // namespace simclr

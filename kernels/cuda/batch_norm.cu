@@ -14,7 +14,8 @@
 //   3. apply: y = (x - mean) * gamma * invstd + beta (+ residual) (then ReLU).
 // Eval runs the apply kernel alone on the running statistics. Backward is the same three steps:
 // partial sums of g and g * xhat per row block, a fixed-order final sum (grad_beta, grad_gamma),
-// then grad_x and grad_residual elementwise.
+// then grad_x and grad_residual elementwise. The vector loads and the fixed-order block merges are
+// in batch_norm_reduce.cuh.
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
@@ -24,7 +25,7 @@
 #include "core/allocator.h"
 #include "kernels/backends.h"
 #include "kernels/batch_norm_math.h"
-#include "kernels/cast.h"
+#include "kernels/cuda/batch_norm_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 
 namespace simclr::cuda {
@@ -32,49 +33,6 @@ namespace simclr::cuda {
 namespace {
 
 constexpr int kVec = 4;
-
-template <typename T, int N>
-struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <int V, typename T, typename A>
-__device__ __forceinline__ void load(const T* __restrict__ p, int64_t i, A (&out)[V]) {
-  if constexpr (V == 1) {
-    out[0] = cast_element<A>(p[i]);
-  } else {
-    const Pack<T, V> pack = *reinterpret_cast<const Pack<T, V>*>(p + i);
-#pragma unroll
-    for (int k = 0; k < V; ++k) out[k] = cast_element<A>(pack.v[k]);
-  }
-}
-
-template <int V, typename T, typename A>
-__device__ __forceinline__ void store(T* __restrict__ p, int64_t i, const A (&in)[V]) {
-  if constexpr (V == 1) {
-    p[i] = cast_element<T>(in[0]);
-  } else {
-    Pack<T, V> pack;
-#pragma unroll
-    for (int k = 0; k < V; ++k) pack.v[k] = cast_element<T>(in[k]);
-    *reinterpret_cast<Pack<T, V>*>(p + i) = pack;
-  }
-}
-
-// The thread's first channel, or -1 when its channel group lies past the last channel.
-template <int V>
-__device__ __forceinline__ int64_t first_channel(int64_t channels) {
-  const int64_t c0 = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) * V;
-  return c0 < channels ? c0 : -1;
-}
-
-__device__ __forceinline__ int64_t first_row() {
-  return static_cast<int64_t>(blockIdx.y) * blockDim.y + threadIdx.y;
-}
-
-__device__ __forceinline__ int64_t row_step() {
-  return static_cast<int64_t>(gridDim.y) * blockDim.y;
-}
 
 // ---- training forward ----
 
@@ -110,31 +68,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 
-  // Merge the block's ty threads of each channel in a fixed tree: step s merges row thread
-  // ty + s into ty for ty < s, so every entry is written by its owner only.
-  s_n[tid] = n;
-#pragma unroll
-  for (int k = 0; k < V; ++k) {
-    s_mean[tid * V + k] = mean[k];
-    s_m2[tid * V + k] = m2[k];
-  }
-  __syncthreads();
-  for (int s = static_cast<int>(blockDim.y) / 2; s > 0; s >>= 1) {
-    if (static_cast<int>(threadIdx.y) < s) {
-      const int other = tid + s * static_cast<int>(blockDim.x);
-      const A na = s_n[tid], nb = s_n[other];
-#pragma unroll
-      for (int k = 0; k < V; ++k) {
-        const bn::Moments<A> merged =
-            bn::merge(bn::Moments<A>{na, s_mean[tid * V + k], s_m2[tid * V + k]},
-                      bn::Moments<A>{nb, s_mean[other * V + k], s_m2[other * V + k]});
-        s_mean[tid * V + k] = merged.mean;
-        s_m2[tid * V + k] = merged.m2;
-      }
-      s_n[tid] = na + nb;
-    }
-    __syncthreads();
-  }
+  merge_block_rows<V>(tid, n, mean, m2, s_n, s_mean, s_m2);
   if (threadIdx.y == 0 && c0 >= 0) {
     const int64_t blocks = gridDim.y;
 #pragma unroll
@@ -164,21 +98,7 @@ __global__ void __launch_bounds__(kThreads)
       const int64_t at = c * blocks + b;
       m = bn::merge(m, bn::Moments<A>{part_n[at], part_mean[at], part_m2[at]});
     }
-    s_n[t] = m.n;
-    s_mean[t] = m.mean;
-    s_m2[t] = m.m2;
-    __syncthreads();
-    for (int s = kThreads / 2; s > 0; s >>= 1) {
-      if (t < s) {
-        const bn::Moments<A> merged =
-            bn::merge(bn::Moments<A>{s_n[t], s_mean[t], s_m2[t]},
-                      bn::Moments<A>{s_n[t + s], s_mean[t + s], s_m2[t + s]});
-        s_n[t] = merged.n;
-        s_mean[t] = merged.mean;
-        s_m2[t] = merged.m2;
-      }
-      __syncthreads();
-    }
+    merge_block(t, m, s_n, s_mean, s_m2);
     if (t == 0) {
       const A mean = s_mean[0];
       const A invstd = bn::invstd(s_m2[0] / static_cast<A>(rows), A(eps));
@@ -225,12 +145,7 @@ __global__ void __launch_bounds__(kThreads)
     const int64_t i = r * channels + c0;
     A v[V], res[V], out[V];
     load<V>(x, i, v);
-    if (residual) {
-      load<V>(residual, i, res);
-    } else {
-#pragma unroll
-      for (int k = 0; k < V; ++k) res[k] = A(0);
-    }
+    load_or_zero<V>(residual != nullptr, residual, i, res);
 #pragma unroll
     for (int k = 0; k < V; ++k)
       out[k] = bn::forward(v[k], mean[k], scale[k], shift[k], res[k], relu);
@@ -271,12 +186,7 @@ __global__ void __launch_bounds__(kThreads)
       A xv[V], gy[V], yv[V];
       load<V>(x, i, xv);
       load<V>(grad_y, i, gy);
-      if (relu) {
-        load<V>(y, i, yv);
-      } else {
-#pragma unroll
-        for (int k = 0; k < V; ++k) yv[k] = A(0);
-      }
+      load_or_zero<V>(relu, y, i, yv);
 #pragma unroll
       for (int k = 0; k < V; ++k) {
         const A g = bn::masked_grad(gy[k], yv[k], relu);
@@ -286,24 +196,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 
-  // Fixed tree over the block's ty threads, as in stats_kernel.
-#pragma unroll
-  for (int k = 0; k < V; ++k) {
-    s_g[tid * V + k] = sum_g[k];
-    s_gx[tid * V + k] = sum_gx[k];
-  }
-  __syncthreads();
-  for (int s = static_cast<int>(blockDim.y) / 2; s > 0; s >>= 1) {
-    if (static_cast<int>(threadIdx.y) < s) {
-      const int other = tid + s * static_cast<int>(blockDim.x);
-#pragma unroll
-      for (int k = 0; k < V; ++k) {
-        s_g[tid * V + k] += s_g[other * V + k];
-        s_gx[tid * V + k] += s_gx[other * V + k];
-      }
-    }
-    __syncthreads();
-  }
+  sum_block_rows<V>(tid, sum_g, sum_gx, s_g, s_gx);
   if (threadIdx.y == 0 && c0 >= 0) {
     const int64_t blocks = gridDim.y;
 #pragma unroll
@@ -314,11 +207,6 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 }
-
-template <typename A>
-struct Sum {
-  __device__ A operator()(A a, A b) const { return a + b; }
-};
 
 // One block per channel: the fixed-order totals, into grad_beta / grad_gamma and the workspace.
 template <typename A>
@@ -374,12 +262,7 @@ __global__ void __launch_bounds__(kThreads)
     A xv[V], gy[V], yv[V], g[V], gx[V];
     load<V>(x, i, xv);
     load<V>(grad_y, i, gy);
-    if (relu) {
-      load<V>(y, i, yv);
-    } else {
-#pragma unroll
-      for (int k = 0; k < V; ++k) yv[k] = A(0);
-    }
+    load_or_zero<V>(relu, y, i, yv);
 #pragma unroll
     for (int k = 0; k < V; ++k) {
       g[k] = bn::masked_grad(gy[k], yv[k], relu);

@@ -11,9 +11,9 @@
 // deterministic() is on, whose workspace fits kWorkspaceCap and which then runs is kept. An
 // algorithm that cuDNN refuses at run time (a NOT_SUPPORTED status) is skipped. When every
 // candidate is refused (NHWC in fp64 has few algorithms), the convolution runs the direct kernels
-// below instead: plain loops, one thread per output element, slow but exact and deterministic. The
-// workspace comes from the device's caching allocator and goes back right after the launch; stream
-// order keeps it from being reused before the convolution has run.
+// of conv2d_direct.cuh instead: plain loops, one thread per output element, slow but exact and
+// deterministic. The workspace comes from the device's caching allocator and goes back right after
+// the launch; stream order keeps it from being reused before the convolution has run.
 #include <cudnn.h>
 
 #include <algorithm>
@@ -27,7 +27,7 @@
 #include "core/allocator.h"
 #include "core/determinism.h"
 #include "kernels/backends.h"
-#include "kernels/cast.h"
+#include "kernels/cuda/conv2d_direct.cuh"
 #include "kernels/cuda/launch.cuh"
 
 namespace simclr::cuda {
@@ -292,89 +292,7 @@ cudnnStatus_t execute(const Call& call, const Algorithm& alg) {
   return status;
 }
 
-// ---- direct kernels: the fallback when cuDNN runs no algorithm for a configuration ----
-
-__device__ int64_t thread_index() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ int64_t thread_step() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
-
-// One thread per output element y[b, i, j, m].
-template <typename T>
-__global__ void direct_forward(ConvShape g, const T* x, const T* w, T* y) {
-  using A = acc_type<T>;
-  const int64_t total = g.n * g.p * g.q * g.k;
-  for (int64_t e = thread_index(); e < total; e += thread_step()) {
-    const int64_t m = e % g.k, j = (e / g.k) % g.q, i = (e / (g.k * g.q)) % g.p,
-                  b = e / (g.k * g.q * g.p);
-    A acc = 0;
-    for (int64_t u = 0; u < g.r; ++u) {
-      const int64_t ih = i * g.stride_h - g.pad_h + u * g.dilation_h;
-      if (ih < 0 || ih >= g.h) continue;
-      for (int64_t v = 0; v < g.s; ++v) {
-        const int64_t iw = j * g.stride_w - g.pad_w + v * g.dilation_w;
-        if (iw < 0 || iw >= g.w) continue;
-        const T* xp = x + ((b * g.h + ih) * g.w + iw) * g.c;
-        const T* wp = w + ((m * g.r + u) * g.s + v) * g.c;
-        for (int64_t ch = 0; ch < g.c; ++ch)
-          acc += cast_element<A>(xp[ch]) * cast_element<A>(wp[ch]);
-      }
-    }
-    y[e] = cast_element<T>(acc);
-  }
-}
-
-// One thread per input element grad_x[b, ih, iw, ch], gathering the outputs it contributed to.
-template <typename T>
-__global__ void direct_backward_data(ConvShape g, const T* grad_y, const T* w, T* grad_x) {
-  using A = acc_type<T>;
-  const int64_t total = g.n * g.h * g.w * g.c;
-  for (int64_t e = thread_index(); e < total; e += thread_step()) {
-    const int64_t ch = e % g.c, iw = (e / g.c) % g.w, ih = (e / (g.c * g.w)) % g.h,
-                  b = e / (g.c * g.w * g.h);
-    A acc = 0;
-    for (int64_t u = 0; u < g.r; ++u) {
-      const int64_t ti = ih + g.pad_h - u * g.dilation_h;
-      if (ti < 0 || ti % g.stride_h != 0 || ti / g.stride_h >= g.p) continue;
-      const int64_t i = ti / g.stride_h;
-      for (int64_t v = 0; v < g.s; ++v) {
-        const int64_t tj = iw + g.pad_w - v * g.dilation_w;
-        if (tj < 0 || tj % g.stride_w != 0 || tj / g.stride_w >= g.q) continue;
-        const int64_t j = tj / g.stride_w;
-        const T* gy = grad_y + ((b * g.p + i) * g.q + j) * g.k;
-        for (int64_t m = 0; m < g.k; ++m)
-          acc += cast_element<A>(gy[m]) * cast_element<A>(w[((m * g.r + u) * g.s + v) * g.c + ch]);
-      }
-    }
-    grad_x[e] = cast_element<T>(acc);
-  }
-}
-
-// One thread per filter element grad_w[m, u, v, ch], summing over the batch and the output pixels.
-template <typename T>
-__global__ void direct_backward_filter(ConvShape g, const T* x, const T* grad_y, T* grad_w) {
-  using A = acc_type<T>;
-  const int64_t total = g.k * g.r * g.s * g.c;
-  for (int64_t e = thread_index(); e < total; e += thread_step()) {
-    const int64_t ch = e % g.c, v = (e / g.c) % g.s, u = (e / (g.c * g.s)) % g.r,
-                  m = e / (g.c * g.s * g.r);
-    A acc = 0;
-    for (int64_t b = 0; b < g.n; ++b)
-      for (int64_t i = 0; i < g.p; ++i) {
-        const int64_t ih = i * g.stride_h - g.pad_h + u * g.dilation_h;
-        if (ih < 0 || ih >= g.h) continue;
-        for (int64_t j = 0; j < g.q; ++j) {
-          const int64_t iw = j * g.stride_w - g.pad_w + v * g.dilation_w;
-          if (iw < 0 || iw >= g.w) continue;
-          acc += cast_element<A>(x[((b * g.h + ih) * g.w + iw) * g.c + ch]) *
-                 cast_element<A>(grad_y[((b * g.p + i) * g.q + j) * g.k + m]);
-        }
-      }
-    grad_w[e] = cast_element<T>(acc);
-  }
-}
+// ---- the direct kernels (conv2d_direct.cuh): the fallback when cuDNN runs no algorithm ----
 
 void run_direct(const Call& call) {
   const ConvShape& g = call.shape;
@@ -422,6 +340,60 @@ int64_t alignment_of(const void* a, const void* b, const void* c) {
   return alignment;
 }
 
+Key key_of(const Call& call, bool det) {
+  const ConvShape& g = call.shape;
+  return Key{g.n,
+             g.h,
+             g.w,
+             g.c,
+             g.k,
+             g.r,
+             g.s,
+             g.p,
+             g.q,
+             g.stride_h,
+             g.stride_w,
+             g.pad_h,
+             g.pad_w,
+             g.dilation_h,
+             g.dilation_w,
+             static_cast<int64_t>(call.dtype),
+             static_cast<int64_t>(call.direction),
+             det ? 1 : 0,
+             call.stream.device.index,
+             alignment_of(call.a, call.b, call.out)};
+}
+
+bool find_cached(const Key& key, Algorithm* out) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  const auto it = cache().find(key);
+  if (it == cache().end()) return false;
+  *out = it->second;
+  return true;
+}
+
+// Runs the first algorithm of cuDNN's ranking that qualifies and returns it; algo < 0 (the direct
+// kernels) when none ran, and then nothing has run.
+Algorithm run_first_candidate(const Call& call, bool det) {
+  const Direction direction = call.direction;
+  for (const Candidate& c : heuristics(direction, call.handle, call.desc)) {
+    if (c.status != CUDNN_STATUS_SUCCESS) continue;
+    if (det && (c.determinism != CUDNN_DETERMINISTIC || known_nondeterministic(direction, c.algo)))
+      continue;
+    // f32 stays in full precision: cuDNN may rank an algorithm with another math type first.
+    Algorithm alg{c.algo, call.dtype == DType::f32 ? CUDNN_FMA_MATH : c.math, 0};
+    SIMCLR_CUDNN_CHECK(cudnnSetConvolutionMathType(call.desc.conv.get(), alg.math));
+    if (workspace_size(direction, call.handle, call.desc, alg.algo, &alg.workspace) !=
+        CUDNN_STATUS_SUCCESS)
+      continue;
+    if (alg.workspace > kWorkspaceCap) continue;
+    const cudnnStatus_t status = execute(call, alg);
+    if (status == CUDNN_STATUS_SUCCESS) return alg;
+    if (!not_supported(status)) check_status(status, direction_name(direction));
+  }
+  return Algorithm{};
+}
+
 void run(Direction direction, DType dtype, const ConvShape& g, const void* a, const void* b,
          void* out, Stream stream) {
   const Types types = types_for(dtype);
@@ -431,38 +403,10 @@ void run(Direction direction, DType dtype, const ConvShape& g, const void* a, co
   SIMCLR_CUDNN_CHECK(cudnnSetStream(handle, raw(stream)));
   const ConvDescriptors desc(g, types);
   const Call call{direction, dtype, g, a, b, out, stream, handle, desc};
-  const Key key{g.n,
-                g.h,
-                g.w,
-                g.c,
-                g.k,
-                g.r,
-                g.s,
-                g.p,
-                g.q,
-                g.stride_h,
-                g.stride_w,
-                g.pad_h,
-                g.pad_w,
-                g.dilation_h,
-                g.dilation_w,
-                static_cast<int64_t>(dtype),
-                static_cast<int64_t>(direction),
-                det ? 1 : 0,
-                stream.device.index,
-                alignment_of(a, b, out)};
+  const Key key = key_of(call, det);
 
   Algorithm cached;
-  bool found = false;
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    const auto it = cache().find(key);
-    if (it != cache().end()) {
-      cached = it->second;
-      found = true;
-    }
-  }
-  if (found) {
+  if (find_cached(key, &cached)) {
     if (cached.algo < 0) return run_direct(call);
     const cudnnStatus_t status = execute(call, cached);
     if (status == CUDNN_STATUS_SUCCESS) return;
@@ -470,24 +414,7 @@ void run(Direction direction, DType dtype, const ConvShape& g, const void* a, co
     // Refused although it ran before with this key: choose again below.
   }
 
-  Algorithm chosen;  // the direct kernels unless an algorithm runs
-  for (const Candidate& c : heuristics(direction, handle, desc)) {
-    if (c.status != CUDNN_STATUS_SUCCESS) continue;
-    if (det && (c.determinism != CUDNN_DETERMINISTIC || known_nondeterministic(direction, c.algo)))
-      continue;
-    // f32 stays in full precision: cuDNN may rank an algorithm with another math type first.
-    Algorithm alg{c.algo, dtype == DType::f32 ? CUDNN_FMA_MATH : c.math, 0};
-    SIMCLR_CUDNN_CHECK(cudnnSetConvolutionMathType(desc.conv.get(), alg.math));
-    if (workspace_size(direction, handle, desc, alg.algo, &alg.workspace) != CUDNN_STATUS_SUCCESS)
-      continue;
-    if (alg.workspace > kWorkspaceCap) continue;
-    const cudnnStatus_t status = execute(call, alg);
-    if (status == CUDNN_STATUS_SUCCESS) {
-      chosen = alg;
-      break;
-    }
-    if (!not_supported(status)) check_status(status, direction_name(direction));
-  }
+  const Algorithm chosen = run_first_candidate(call, det);
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     cache()[key] = chosen;

@@ -12,6 +12,7 @@
 #if SIMCLR_WITH_CUDA
 #include <cuda_runtime_api.h>
 
+#include "core/device_guard.h"
 #include "core/library_check.h"
 #endif
 
@@ -37,7 +38,7 @@ class CudaMemory : public DeviceMemory {
   std::string name() const override { return "cuda:" + std::to_string(device_); }
 
   void* malloc(size_t bytes) override {
-    Guard guard(device_);
+    DeviceGuard guard(device_);
     void* ptr = nullptr;
     cudaError_t status = cudaMalloc(&ptr, bytes);
     if (status == cudaErrorMemoryAllocation) {
@@ -48,15 +49,15 @@ class CudaMemory : public DeviceMemory {
     return ptr;
   }
   void free(void* ptr) override {
-    Guard guard(device_);
+    DeviceGuard guard(device_);
     SIMCLR_CUDA_CHECK(cudaFree(ptr));
   }
   void mem_info(size_t* free_bytes, size_t* total_bytes) override {
-    Guard guard(device_);
+    DeviceGuard guard(device_);
     SIMCLR_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
   }
   void* record_event(void* stream) override {
-    Guard guard(device_);
+    DeviceGuard guard(device_);
     cudaEvent_t event = nullptr;
     SIMCLR_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
     SIMCLR_CUDA_CHECK(cudaEventRecord(event, static_cast<cudaStream_t>(stream)));
@@ -76,14 +77,6 @@ class CudaMemory : public DeviceMemory {
   }
 
  private:
-  struct Guard {
-    explicit Guard(int device) {
-      SIMCLR_CUDA_CHECK(cudaGetDevice(&previous));
-      if (previous != device) SIMCLR_CUDA_CHECK(cudaSetDevice(device));
-    }
-    ~Guard() { cudaSetDevice(previous); }
-    int previous = 0;
-  };
   int device_;
 };
 

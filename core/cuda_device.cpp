@@ -5,6 +5,7 @@
 #if SIMCLR_WITH_CUDA
 #include <cuda_runtime_api.h>
 
+#include "core/device_guard.h"
 #include "core/library_check.h"
 #endif
 
@@ -54,11 +55,8 @@ CudaDeviceInfo cuda_device_info(int device) {
 }
 
 void cuda_mem_info(int device, size_t* free_bytes, size_t* total_bytes) {
-  int previous = 0;
-  SIMCLR_CUDA_CHECK(cudaGetDevice(&previous));
-  SIMCLR_CUDA_CHECK(cudaSetDevice(device));
+  DeviceGuard guard(device);
   SIMCLR_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
-  SIMCLR_CUDA_CHECK(cudaSetDevice(previous));
 }
 
 int cuda_runtime_version() {

@@ -6,6 +6,7 @@
 #if SIMCLR_WITH_CUDA
 #include <cuda_runtime_api.h>
 
+#include "core/device_guard.h"
 #include "core/library_check.h"
 #endif
 
@@ -33,6 +34,7 @@ Storage::Storage(Device device, size_t nbytes)
     return;
   }
 #if SIMCLR_WITH_CUDA
+  DeviceGuard guard(device.index);
   SIMCLR_CUDA_CHECK(cudaMemsetAsync(data_, 0xFF, nbytes,
                                     static_cast<cudaStream_t>(current_stream(device).handle)));
 #endif

@@ -7,6 +7,7 @@
 #if SIMCLR_WITH_CUDA
 #include <cuda_runtime_api.h>
 
+#include "core/device_guard.h"
 #include "core/library_check.h"
 #endif
 
@@ -15,20 +16,6 @@ namespace simclr {
 namespace {
 constexpr int kMaxDevices = 64;
 thread_local std::array<void*, kMaxDevices> current_handles{};
-
-#if SIMCLR_WITH_CUDA
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int device) {
-    SIMCLR_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (device != previous_) SIMCLR_CUDA_CHECK(cudaSetDevice(device));
-  }
-  ~DeviceGuard() { cudaSetDevice(previous_); }
-
- private:
-  int previous_ = 0;
-};
-#endif
 
 void check_cuda_device(Device device, const char* what) {
   SIMCLR_CHECK(device.is_cuda() && device.index >= 0 && device.index < kMaxDevices, what,

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/device_guard.h"
 #include "core/library_check.h"
 #include "core/stream.h"
 #include "kernels/layout.h"
@@ -21,18 +22,9 @@ inline cudaStream_t raw(Stream s) {
 }
 
 // Makes the stream's device current for the kernel launches in scope.
-class LaunchGuard {
+class LaunchGuard : public DeviceGuard {
  public:
-  explicit LaunchGuard(Stream s) {
-    SIMCLR_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (s.device.index != previous_) SIMCLR_CUDA_CHECK(cudaSetDevice(s.device.index));
-  }
-  ~LaunchGuard() { cudaSetDevice(previous_); }
-  LaunchGuard(const LaunchGuard&) = delete;
-  LaunchGuard& operator=(const LaunchGuard&) = delete;
-
- private:
-  int previous_ = 0;
+  explicit LaunchGuard(Stream s) : DeviceGuard(s.device.index) {}
 };
 
 inline unsigned grid_for(int64_t work) {

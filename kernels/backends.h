@@ -6,6 +6,7 @@
 
 #include "core/dtype.h"
 #include "core/stream.h"
+#include "kernels/augment_params.h"
 #include "kernels/layout.h"
 #include "kernels/op_kinds.h"
 

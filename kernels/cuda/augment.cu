@@ -1,0 +1,251 @@
+// The SimCLR augmentation on CUDA, fused (kernels/augment.h). Per batch:
+//   1. prepare: one block per view draws its parameters (one thread, kernels/augment.h) and, when
+//      the view's jitter includes contrast, reduces the mean luminance of the image as it is just
+//      before contrast (crop, flip and the jitter steps ahead of it, recomputed per pixel) in a
+//      fixed tree order.
+//   2. pixels: one thread per output pixel: bilinear crop from the uint8 source, flip, jitter,
+//      grayscale, then normalize and cast into the output; or, when the batch blurs, the fp32 pixel
+//      into a workspace.
+//   3. blur (only when the batch blurs): tiles of 32 x 8 output pixels; the horizontal pass of the
+//      tile's rows plus the kernel's halo into shared memory, the vertical pass from there, then
+//      normalize and cast. Views without blur are copied through.
+// The per-pixel math is kernels/augment_math.h, as in the CPU reference, in the same order.
+#include "kernels/augment.h"
+
+#include <algorithm>
+
+#include "core/allocator.h"
+#include "kernels/augment_math.h"
+#include "kernels/cast.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace simclr::cuda {
+
+namespace {
+
+namespace am = augment_math;
+
+constexpr int kTileW = 32, kTileH = 8;  // kTileW * kTileH == kThreads
+
+struct Geometry {
+  int64_t n, rows;
+  int32_t h, w, c, oh, ow;
+};
+
+struct Plus {
+  __device__ float operator()(float a, float b) const { return a + b; }
+};
+
+__global__ void prepare_kernel(AugmentPolicy policy, Geometry g, const uint8_t* images,
+                               const int64_t* indices, uint64_t seed, uint64_t epoch, bool draw,
+                               AugmentParams* params, float* means) {
+  __shared__ AugmentParams shared_params;
+  const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow;
+  for (int64_t r = blockIdx.x; r < g.rows; r += gridDim.x) {
+    if (threadIdx.x == 0) {
+      if (draw) {
+        shared_params = draw_augment_params(policy, g.h, g.w, seed, epoch,
+                                            static_cast<uint64_t>(indices[r % g.n]),
+                                            static_cast<uint32_t>(r / g.n));
+        params[r] = shared_params;
+      } else {
+        shared_params = params[r];
+      }
+    }
+    __syncthreads();
+    const AugmentParams p = shared_params;
+    const int position = am::contrast_position(p);
+    if (position >= 0) {  // uniform over the block
+      const uint8_t* src = images + (r % g.n) * g.h * g.w * g.c;
+      float sum = 0.0f;
+      for (int64_t i = threadIdx.x; i < pixels; i += blockDim.x) {
+        float px[3];
+        am::resized_crop_pixel(src, g.w, g.c, p, g.oh, g.ow, static_cast<int32_t>(i / g.ow),
+                               static_cast<int32_t>(i % g.ow), p.flip, px);
+        for (int k = 0; k < position; ++k) am::jitter_step(p.order[k], p, px, g.c, 0.0f);
+        sum += am::luminance(px, g.c);
+      }
+      sum = block_reduce(sum, Plus{});
+      if (threadIdx.x == 0) means[r] = sum / static_cast<float>(pixels);
+    }
+    __syncthreads();
+  }
+}
+
+template <typename T>
+__global__ void pixels_kernel(AugmentPolicy policy, Geometry g, const uint8_t* images,
+                              const AugmentParams* params, const float* means, T* out,
+                              float* scratch) {
+  const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow;
+  const int64_t total = g.rows * pixels;
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += step) {
+    const int64_t r = i / pixels, pixel = i % pixels;
+    const AugmentParams& p = params[r];
+    const uint8_t* src = images + (r % g.n) * g.h * g.w * g.c;
+    float px[3];
+    am::resized_crop_pixel(src, g.w, g.c, p, g.oh, g.ow, static_cast<int32_t>(pixel / g.ow),
+                           static_cast<int32_t>(pixel % g.ow), p.flip, px);
+    if (p.jitter) {
+      const float mean = am::contrast_position(p) >= 0 ? means[r] : 0.0f;
+      for (int k = 0; k < 4; ++k) am::jitter_step(p.order[k], p, px, g.c, mean);
+    }
+    if (p.grayscale) am::to_grayscale(px, g.c);
+    if (scratch) {
+      for (int ch = 0; ch < g.c; ++ch) scratch[i * g.c + ch] = px[ch];
+    } else {
+      for (int ch = 0; ch < g.c; ++ch)
+        out[i * g.c + ch] = cast_element<T>(am::normalize(policy, px[ch], ch));
+    }
+  }
+}
+
+template <typename T>
+__global__ void blur_kernel(AugmentPolicy policy, Geometry g, int32_t k,
+                            const AugmentParams* params, const float* scratch, T* out) {
+  extern __shared__ float horizontal[];  // [kTileH + k - 1][kTileW][c]
+  __shared__ float weights[kAugmentMaxBlurKernel];
+  const int32_t radius = k / 2;
+  const int32_t tx = static_cast<int32_t>(threadIdx.x % kTileW);
+  const int32_t ty = static_cast<int32_t>(threadIdx.x / kTileW);
+  const int32_t x0 = static_cast<int32_t>(blockIdx.x) * kTileW;
+  const int32_t y0 = static_cast<int32_t>(blockIdx.y) * kTileH;
+  const int32_t x = x0 + tx, y = y0 + ty;
+  const int c = g.c;
+  for (int64_t r = blockIdx.z; r < g.rows; r += gridDim.z) {
+    const float* img = scratch + r * g.oh * g.ow * c;
+    T* o = out + r * g.oh * g.ow * c;
+    const AugmentParams& p = params[r];
+    if (!p.blur) {  // uniform over the block
+      if (x < g.ow && y < g.oh) {
+        const int64_t at = (static_cast<int64_t>(y) * g.ow + x) * c;
+        for (int ch = 0; ch < c; ++ch)
+          o[at + ch] = cast_element<T>(am::normalize(policy, img[at + ch], ch));
+      }
+      continue;
+    }
+    if (threadIdx.x == 0) am::gaussian_kernel1d(k, p.sigma, weights);
+    __syncthreads();
+    const int32_t band = kTileH + 2 * radius;
+    for (int32_t i = static_cast<int32_t>(threadIdx.x); i < band * kTileW;
+         i += static_cast<int32_t>(blockDim.x)) {
+      const int32_t row = i / kTileW, col = i % kTileW;
+      const int32_t sy = am::reflect(y0 - radius + row, g.oh);
+      const int32_t sx = x0 + col;
+      if (sx >= g.ow) continue;
+      const float* line = img + static_cast<int64_t>(sy) * g.ow * c;
+      for (int ch = 0; ch < c; ++ch) {
+        float acc = 0.0f;
+        for (int32_t j = 0; j < k; ++j)
+          acc +=
+              weights[j] * line[static_cast<int64_t>(am::reflect(sx - radius + j, g.ow)) * c + ch];
+        horizontal[(row * kTileW + col) * c + ch] = acc;
+      }
+    }
+    __syncthreads();
+    if (x < g.ow && y < g.oh) {
+      const int64_t at = (static_cast<int64_t>(y) * g.ow + x) * c;
+      for (int ch = 0; ch < c; ++ch) {
+        float acc = 0.0f;
+        for (int32_t i = 0; i < k; ++i)
+          acc += weights[i] * horizontal[((ty + i) * kTileW + tx) * c + ch];
+        o[at + ch] = cast_element<T>(am::normalize(policy, acc, ch));
+      }
+    }
+    __syncthreads();
+  }
+}
+
+// A workspace from the device's caching allocator, given back once the launches are queued (stream
+// order keeps it from being reused before they have run).
+class Workspace {
+ public:
+  Workspace(size_t bytes, Stream stream)
+      : allocator_(allocator_for(stream.device)), ptr_(allocator_.allocate(bytes, stream)) {}
+  ~Workspace() { allocator_.deallocate(ptr_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  char* get() const { return static_cast<char*>(ptr_); }
+
+ private:
+  Allocator& allocator_;
+  void* ptr_;
+};
+
+size_t round_up(size_t bytes) {
+  return (bytes + 255) / 256 * 256;
+}
+
+// The three launches; `host_params` (given parameters) or indices + seed + epoch (drawn).
+void run(DType out_dtype, const AugmentPolicy& policy, const Geometry& g, const uint8_t* images,
+         const int64_t* indices, uint64_t seed, uint64_t epoch, const AugmentParams* host_params,
+         void* out, Stream stream) {
+  if (g.rows == 0) return;
+  bool blur = policy.blur;
+  if (host_params)
+    blur = std::any_of(host_params, host_params + g.rows,
+                       [](const AugmentParams& p) { return p.blur; });
+  const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow;
+  const size_t params_bytes = round_up(sizeof(AugmentParams) * static_cast<size_t>(g.rows));
+  const size_t means_bytes = round_up(sizeof(float) * static_cast<size_t>(g.rows));
+  const size_t scratch_bytes =
+      blur ? sizeof(float) * static_cast<size_t>(g.rows * pixels * g.c) : 0;
+  LaunchGuard guard(stream);
+  Workspace workspace(params_bytes + means_bytes + scratch_bytes, stream);
+  auto* params = reinterpret_cast<AugmentParams*>(workspace.get());
+  auto* means = reinterpret_cast<float*>(workspace.get() + params_bytes);
+  float* scratch =
+      blur ? reinterpret_cast<float*>(workspace.get() + params_bytes + means_bytes) : nullptr;
+  if (host_params)
+    SIMCLR_CUDA_CHECK(cudaMemcpyAsync(params, host_params, sizeof(AugmentParams) * g.rows,
+                                      cudaMemcpyHostToDevice, raw(stream)));
+  const unsigned view_blocks = static_cast<unsigned>(std::min<int64_t>(g.rows, 1 << 20));
+  prepare_kernel<<<view_blocks, kThreads, 0, raw(stream)>>>(policy, g, images, indices, seed, epoch,
+                                                            host_params == nullptr, params, means);
+  SIMCLR_CUDA_CHECK(cudaGetLastError());
+  dispatch_floating(out_dtype, "augment", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* o = static_cast<T*>(out);
+    pixels_kernel<T><<<grid_for(g.rows * pixels), kThreads, 0, raw(stream)>>>(
+        policy, g, images, params, means, o, scratch);
+    SIMCLR_CUDA_CHECK(cudaGetLastError());
+    if (!blur) return;
+    const int32_t k = augment_blur_kernel(policy);
+    const size_t shared = sizeof(float) * static_cast<size_t>((kTileH + k - 1) * kTileW * g.c);
+    const dim3 grid(static_cast<unsigned>((g.ow + kTileW - 1) / kTileW),
+                    static_cast<unsigned>((g.oh + kTileH - 1) / kTileH),
+                    static_cast<unsigned>(std::min<int64_t>(g.rows, 65535)));
+    blur_kernel<T><<<grid, kThreads, shared, raw(stream)>>>(policy, g, k, params, scratch, o);
+    SIMCLR_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+Geometry geometry(const AugmentPolicy& policy, int64_t n, int64_t rows, int64_t h, int64_t w,
+                  int64_t c) {
+  return Geometry{n,
+                  rows,
+                  static_cast<int32_t>(h),
+                  static_cast<int32_t>(w),
+                  static_cast<int32_t>(c),
+                  policy.out_h,
+                  policy.out_w};
+}
+
+}  // namespace
+
+void augment(DType out_dtype, const AugmentPolicy& policy, int64_t n, int64_t h, int64_t w,
+             int64_t c, const uint8_t* images, const int64_t* indices, uint64_t seed,
+             uint64_t epoch, void* out, Stream stream) {
+  run(out_dtype, policy, geometry(policy, n, 2 * n, h, w, c), images, indices, seed, epoch, nullptr,
+      out, stream);
+}
+
+void augment_given(DType out_dtype, const AugmentPolicy& policy, int64_t n, int64_t rows, int64_t h,
+                   int64_t w, int64_t c, const uint8_t* images, const AugmentParams* params,
+                   void* out, Stream stream) {
+  run(out_dtype, policy, geometry(policy, n, rows, h, w, c), images, nullptr, 0, 0, params, out,
+      stream);
+}
+
+}  // namespace simclr::cuda

@@ -1,0 +1,55 @@
+// NT-Xent, SimCLR's contrastive loss (DESIGN.md, "The math of NT-Xent"), fused: the M x M
+// similarity matrix is never stored; backward recomputes it from z and each row's log-sum-exp.
+//
+// z is [m, d] with m = 2N rows. Pair convention, used everywhere: rows n and n + N are the two
+// views of sample n, as torch.cat([z1, z2]) lays them out, so pos(i) = (i + N) % m.
+// With s_ij = z_i . z_j / tau (z L2-normalized first when `normalize`):
+//   loss_i = lse_i - s_{i,pos(i)},  lse_i = log sum_{j != i} exp(s_ij),  L = mean_i loss_i,
+//   dL/dz_k = 1 / (m tau) * (sum_{j != k} (P_kj + P_jk) z_j - 2 z_pos(k)),  P_ij = exp(s_ij -
+//   lse_i).
+// Losses and log-sum-exps are kept in fp32 (fp64 for f64 inputs) whatever z's dtype.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace simclr {
+
+// The mean NT-Xent loss of z [m, d] (m even, >= 2; any floating dtype) as a scalar in f32 (f64
+// for f64 z), with its gradient through the optional L2 normalization (PyTorch's F.normalize,
+// eps 1e-12) and the loss.
+Tensor nt_xent(const Tensor& z, double temperature, bool normalize = true);
+
+// Row-wise L2 normalization z / max(||z_i||, 1e-12), differentiable (what nt_xent applies).
+Tensor nt_xent_normalize(const Tensor& z);
+
+// ---- the distributed form (DESIGN.md, training step 7) ----
+// A rank owns some rows of the global batch. It normalizes its own z (nt_xent_normalize, so that
+// autograd carries the gradient back through it), the ranks all-gather the normalized rows into
+// the global z [m, d] laid out with the pair convention above (all first views, then all second
+// views: a rank owning samples [a, b) owns the global rows [a, b) and [N + a, N + b), two ranges),
+// and then, for each of its row ranges, with no gradient tracking:
+//   1. nt_xent_rows_forward gives the ranges' row losses and log-sum-exps;
+//   2. the ranks all-gather the log-sum-exps into lse [m] (global row order) and all-reduce the
+//      loss sums (L = total / m);
+//   3. nt_xent_rows_backward gives the full gradient of L with respect to the range's rows of the
+//      global z (no reduce-scatter needed), to be fed to backward() of the local normalized z.
+// These functions never record autograd nodes.
+struct NtXentRows {
+  Tensor loss;              // [rows], loss_i of the global rows [row_offset, row_offset + rows)
+  Tensor lse;               // [rows], lse_i of the same rows
+  Tensor loss_sum() const;  // scalar: sum of `loss`
+};
+
+// z: the global [m, d] (normalized already if the loss normalizes).
+NtXentRows nt_xent_rows_forward(const Tensor& z, int64_t row_offset, int64_t rows,
+                                double temperature);
+
+// The gradient, [rows, d] in z's dtype, of grad_scale * sum_{i < m} loss_i with respect to the
+// global rows [row_offset, row_offset + rows) of z; lse is every row's log-sum-exp ([m], from
+// nt_xent_rows_forward over all the ranges). For the mean loss grad_scale = upstream / m.
+Tensor nt_xent_rows_backward(const Tensor& z, const Tensor& lse, int64_t row_offset, int64_t rows,
+                             double temperature, double grad_scale);
+
+}  // namespace simclr

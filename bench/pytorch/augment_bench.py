@@ -8,29 +8,10 @@ the whole batch, a lower bound on torchvision's time that does not give per-samp
 
     python3 bench/pytorch/augment_bench.py
 """
-import time
-
 import torch
 from torchvision import transforms as T
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16}
-
-
-def timed(step, min_time=0.2):
-    """Mean seconds per call after one warm-up, synchronizing the device like the C++ side."""
-    step()
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-    calls, start = 0, time.perf_counter()
-    while True:
-        step()
-        calls += 1
-        if DEVICE == "cuda":
-            torch.cuda.synchronize()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
+from bench_common import DEVICE, DTYPES, timed
 
 
 def simclr_transform(size, blur, s=1.0):
@@ -65,7 +46,7 @@ def main():
 
             nbytes = images.numel() + 2 * n * out * out * 3 * (4 if dt == torch.float32 else 2)
             for mode, fn in (("per_image", per_image), ("batched", batched)):
-                sec = timed(fn)
+                sec = timed(fn, min_time=0.2)
                 rows.append((f"augment/{DEVICE}/{name}/{n}/{side}/{out}/{int(blur)}/{mode}", sec,
                              f"views_per_second={2 * n / sec / 1e3:.1f}k "
                              f"bytes_per_second={nbytes / sec / 2**30:.2f}G/s"))

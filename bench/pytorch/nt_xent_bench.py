@@ -6,12 +6,10 @@ CUDA, the peak memory of one iteration.
 
     python3 bench/pytorch/nt_xent_bench.py
 """
-import time
-
 import torch
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16}
+from bench_common import DEVICE, DTYPES, timed
+
 SIZES = (512, 2048, 4096, 16384, 32768, 65536)
 D = 128
 
@@ -24,22 +22,6 @@ def nt_xent(z, temperature=0.1):
     s = s.masked_fill(torch.eye(m, dtype=torch.bool, device=z.device), float("-inf"))
     target = torch.cat([torch.arange(n, m), torch.arange(0, n)]).to(z.device)
     return torch.nn.functional.cross_entropy(s.float(), target)
-
-
-def timed(step, min_time=0.05):
-    """Mean seconds per call after one warm-up, synchronizing the device like the C++ side."""
-    step()
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-    calls, start = 0, time.perf_counter()
-    while True:
-        step()
-        calls += 1
-        if DEVICE == "cuda":
-            torch.cuda.synchronize()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
 
 
 def main():

@@ -4,28 +4,9 @@ GPU run gives side-by-side ratios (scripts/gpu-check runs this after them).
 
     python3 bench/pytorch/ops_bench.py
 """
-import time
-
 import torch
 
-DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16}
-
-
-def timed(step, min_time=0.05):
-    """Mean seconds per call after one warm-up, synchronizing the device like the C++ side."""
-    step()
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-    calls, start = 0, time.perf_counter()
-    while True:
-        step()
-        calls += 1
-        if DEVICE == "cuda":
-            torch.cuda.synchronize()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
+from bench_common import DEVICE, DTYPES, timed
 
 
 def rand(shape, dtype):

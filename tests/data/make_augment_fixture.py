@@ -11,32 +11,17 @@ parameters of each case are written here and again in the test (keep the two in 
 """
 import json
 import os
-import struct
 
-import numpy as np
 import torch
 import torchvision.transforms.functional as F
 from torchvision.transforms import InterpolationMode
 
+from make_fixtures import save_safetensors
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-DTYPES = {torch.float32: "F32", torch.uint8: "U8"}
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
-
-
-def save_safetensors(path, tensors, metadata):
-    header, chunks, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
 
 
 def resized_crop(x, top, left, height, width, size):

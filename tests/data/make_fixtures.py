@@ -24,8 +24,8 @@ import torch
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-NUMPY = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "BF16": None}
+DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.uint8: "U8"}
+NUMPY = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "U8": np.uint8}
 
 
 def save_safetensors(path, tensors, metadata):

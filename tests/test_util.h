@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -43,6 +44,13 @@ inline Tolerance tolerance_for(DType dtype) {
     default:
       return {0, 0};
   }
+}
+
+// The absolute part of a tolerance grows with the largest magnitude of the reference (at least 1).
+inline Tolerance scaled(Tolerance tol, const Tensor& reference) {
+  double largest = 1.0;
+  for (double v : values(reference)) largest = std::max(largest, std::abs(v));
+  return {tol.rtol, tol.atol * largest};
 }
 
 // Element-wise |a - b| <= atol + rtol * |b|, NaN never close; a message names the first miss.

@@ -1,51 +1,24 @@
 // NumPy .npy files (core/npy.h).
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "core/file_io.h"
 #include "core/npy.h"
-#include "test_util.h"
+#include "format_test_util.h"
 
 using namespace simclr;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A directory of this process's own under the system's temp dir, removed at exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("simclr_npy_test_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using namespace test;
 
+// A fresh path in this file's temp dir, removed at exit.
 std::string temp_file(const std::string& name) {
-  static TempDir dir;
-  static int counter = 0;
-  return (dir.path / (std::to_string(counter++) + "_" + name)).string();
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
-
-std::string read_bytes(const std::string& path) {
-  const std::vector<char> data = read_file(path);
-  return std::string(data.begin(), data.end());
+  static TempDir dir("simclr_npy_test_");
+  return dir.file(name);
 }
 
 // A .npy file written by hand: magic, version, header length, the dict padded with spaces and a
@@ -61,35 +34,6 @@ std::string crafted(int major, const std::string& dict, const std::string& data)
   const std::string path = temp_file("crafted.npy");
   write_bytes(path, file + header + data);
   return path;
-}
-
-std::vector<char> element_bytes(const Tensor& t) {
-  std::vector<char> out;
-  dispatch_all(t.dtype(), "element_bytes", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const std::vector<T> v = to_vector<T>(t);
-    out.resize(v.size() * sizeof(T));
-    if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
-  });
-  return out;
-}
-
-std::vector<char> raw_bytes(const Tensor& t) {
-  const char* p = static_cast<const char*>(t.data_ptr());
-  return t.nbytes() ? std::vector<char>(p, p + t.nbytes()) : std::vector<char>();
-}
-
-Tensor random_of(const Shape& shape, DType dtype, uint64_t seed) {
-  switch (dtype) {
-    case DType::u8:
-      return to(test::random_tensor(shape, DType::f64, seed, 0, 255), dtype);
-    case DType::i32:
-      return to(test::random_tensor(shape, DType::f64, seed, -2e9, 2e9), dtype);
-    case DType::i64:
-      return to(test::random_tensor(shape, DType::f64, seed, -1e15, 1e15), dtype);
-    default:
-      return test::random_tensor(shape, dtype, seed);
-  }
 }
 
 const char* const kF32Pair = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";

@@ -3,54 +3,34 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "core/file_io.h"
 #include "core/safetensors.h"
-#include "test_util.h"
+#include "format_test_util.h"
 
 using namespace simclr;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A directory of this process's own under the system's temp dir, removed at exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("simclr_safetensors_test_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using namespace test;
+
+// This file's temp dir, removed at exit.
+TempDir& temp() {
+  static TempDir dir("simclr_safetensors_test_");
+  return dir;
+}
 
 const fs::path& temp_dir() {
-  static TempDir dir;
-  return dir.path;
+  return temp().path();
 }
 
 // A fresh path in the temp dir: unique per call.
 std::string temp_file(const std::string& name) {
-  static int counter = 0;
-  return (temp_dir() / (std::to_string(counter++) + "_" + name)).string();
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
-
-std::string read_bytes(const std::string& path) {
-  const std::vector<char> data = read_file(path);
-  return std::string(data.begin(), data.end());
+  return temp().file(name);
 }
 
 std::string le64(uint64_t n) {
@@ -66,39 +46,16 @@ std::string crafted(const std::string& header, const std::string& buffer) {
   return path;
 }
 
-// The elements of t, row-major, through the kernels' own copy (independent of copy_tensor_bytes).
-std::vector<char> element_bytes(const Tensor& t) {
-  std::vector<char> out;
-  dispatch_all(t.dtype(), "element_bytes", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const std::vector<T> v = to_vector<T>(t);
-    out.resize(v.size() * sizeof(T));
-    if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
-  });
-  return out;
-}
-
-std::vector<char> raw_bytes(const Tensor& t) {
-  const char* p = static_cast<const char*>(t.data_ptr());
-  return t.nbytes() ? std::vector<char>(p, p + t.nbytes()) : std::vector<char>();
-}
-
-// Random values of any dtype: integers are drawn in f64 and cast.
-Tensor random_of(const Shape& shape, DType dtype, uint64_t seed) {
-  switch (dtype) {
-    case DType::u8:
-      return to(test::random_tensor(shape, DType::f64, seed, 0, 255), dtype);
-    case DType::i32:
-      return to(test::random_tensor(shape, DType::f64, seed, -2e9, 2e9), dtype);
-    case DType::i64:
-      return to(test::random_tensor(shape, DType::f64, seed, -1e15, 1e15), dtype);
-    default:
-      return test::random_tensor(shape, dtype, seed);
-  }
-}
-
 const char* const kEntry = R"({"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
 const std::string kEightBytes(8, '\x01');
+
+// A file of eight data bytes whose header holds one F32 tensor "w" with the given JSON texts as
+// its shape and data_offsets.
+std::string crafted_f32(const std::string& shape, const std::string& data_offsets) {
+  return crafted(
+      R"({"w": {"dtype": "F32", "shape": )" + shape + R"(, "data_offsets": )" + data_offsets + "}}",
+      kEightBytes);
+}
 
 }  // namespace
 
@@ -265,13 +222,11 @@ TEST_CASE("safetensors rejects a dtype that is not a string", "[core][formats]")
 }
 
 TEST_CASE("safetensors rejects a shape of the wrong JSON type", "[core][formats]") {
-  const std::string text =
-      crafted(R"({"w": {"dtype": "F32", "shape": "2", "data_offsets": [0, 8]}})", kEightBytes);
+  const std::string text = crafted_f32(R"("2")", "[0, 8]");
   REQUIRE_THROWS_WITH(load_safetensors(text), Catch::Contains(text) &&
                                                   Catch::Contains("\"shape\" must be an array") &&
                                                   Catch::Contains("string"));
-  const std::string fractional =
-      crafted(R"({"w": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}})", kEightBytes);
+  const std::string fractional = crafted_f32("[2.5]", "[0, 8]");
   REQUIRE_THROWS_WITH(
       load_safetensors(fractional),
       Catch::Contains(fractional) && Catch::Contains("\"shape\" must be an array of integers"));
@@ -286,8 +241,7 @@ TEST_CASE("safetensors rejects an unknown dtype naming the known ones", "[core][
 }
 
 TEST_CASE("safetensors rejects a negative dimension", "[core][formats]") {
-  const std::string path =
-      crafted(R"({"w": {"dtype": "F32", "shape": [-2, 1], "data_offsets": [0, 8]}})", kEightBytes);
+  const std::string path = crafted_f32("[-2, 1]", "[0, 8]");
   REQUIRE_THROWS_WITH(load_safetensors(path),
                       Catch::Contains(path) && Catch::Contains("negative dimension -2"));
 }
@@ -295,9 +249,7 @@ TEST_CASE("safetensors rejects a negative dimension", "[core][formats]") {
 TEST_CASE("safetensors rejects data_offsets that are not two integers", "[core][formats]") {
   for (const char* offsets : {"[0]", "[0, 4, 8]", R"(["0", "8"])", "[-8, 0]", "[0.0, 8]", "8"}) {
     INFO(offsets);
-    const std::string path = crafted(
-        std::string(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": )") + offsets + "}}",
-        kEightBytes);
+    const std::string path = crafted_f32("[2]", offsets);
     REQUIRE_THROWS_WITH(load_safetensors(path),
                         Catch::Contains(path) &&
                             Catch::Contains("\"data_offsets\" must be two non-negative integers"));
@@ -305,23 +257,20 @@ TEST_CASE("safetensors rejects data_offsets that are not two integers", "[core][
 }
 
 TEST_CASE("safetensors rejects data_offsets with begin after end", "[core][formats]") {
-  const std::string path =
-      crafted(R"({"w": {"dtype": "F32", "shape": [0], "data_offsets": [8, 4]}})", kEightBytes);
+  const std::string path = crafted_f32("[0]", "[8, 4]");
   REQUIRE_THROWS_WITH(load_safetensors(path),
                       Catch::Contains(path) && Catch::Contains("begin after end"));
 }
 
 TEST_CASE("safetensors rejects data_offsets outside the file", "[core][formats]") {
-  const std::string path =
-      crafted(R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", kEightBytes);
+  const std::string path = crafted_f32("[4]", "[0, 16]");
   REQUIRE_THROWS_WITH(load_safetensors(path), Catch::Contains(path) &&
                                                   Catch::Contains("offsets outside the file") &&
                                                   Catch::Contains("holds 8 bytes"));
 }
 
 TEST_CASE("safetensors rejects a byte range that does not fit the shape", "[core][formats]") {
-  const std::string path =
-      crafted(R"({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", kEightBytes);
+  const std::string path = crafted_f32("[3]", "[0, 8]");
   REQUIRE_THROWS_WITH(load_safetensors(path), Catch::Contains(path) &&
                                                   Catch::Contains("hold 8 bytes") &&
                                                   Catch::Contains("needs 12 bytes"));

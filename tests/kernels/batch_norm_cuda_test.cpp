@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_norm_modes.h"
 #include "cuda_test_util.h"
 #include "kernels/dispatch.h"
 #include "kernels/nn_ops.h"
@@ -43,21 +44,9 @@ Tolerance op_grad_tol(DType dtype) {
   return dtype == DType::bf16 || dtype == DType::f16 ? kOutputTol(dtype) : Tolerance{1e-4, 1e-4};
 }
 
-struct Mode {
-  bool training, relu, residual;
-};
-
-const std::vector<Mode>& all_modes() {
-  static const std::vector<Mode> modes{
-      {true, false, false},  {true, true, false},  {true, false, true},  {true, true, true},
-      {false, false, false}, {false, true, false}, {false, false, true}, {false, true, true}};
-  return modes;
-}
-
-std::string describe(const Mode& m) {
-  return std::string(m.training ? "training" : "eval") + (m.relu ? " relu" : "") +
-         (m.residual ? " residual" : "");
-}
+using test::all_modes;
+using test::describe;
+using test::Mode;
 
 struct Case {
   Shape shape;

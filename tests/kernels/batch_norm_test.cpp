@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "batch_norm_modes.h"
 #include "kernels/backends.h"
 #include "kernels/gradcheck.h"
 #include "kernels/nn_ops.h"
@@ -22,21 +23,9 @@ constexpr double kMomentum = 0.1;
 // The kernels take eps as f32: the reference adds the same value.
 const double kEpsF32 = static_cast<double>(static_cast<float>(kEps));
 
-struct Mode {
-  bool training, relu, residual;
-};
-
-const std::vector<Mode>& all_modes() {
-  static const std::vector<Mode> modes{
-      {true, false, false},  {true, true, false},  {true, false, true},  {true, true, true},
-      {false, false, false}, {false, true, false}, {false, false, true}, {false, true, true}};
-  return modes;
-}
-
-std::string describe(const Mode& m) {
-  return std::string(m.training ? "training" : "eval") + (m.relu ? " relu" : "") +
-         (m.residual ? " residual" : "");
-}
+using test::all_modes;
+using test::describe;
+using test::Mode;
 
 // Channel parameters (f32 [c]) in [low, high).
 Tensor param(int64_t c, uint64_t seed, double low, double high) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "conv2d_cases.h"
 #include "core/determinism.h"
 #include "cuda_test_util.h"
 #include "kernels/nn_ops.h"
@@ -27,54 +28,21 @@ using test::Tolerance;
 constexpr test::DTypeTolerances kConvTol{
     .f64 = {1e-11, 1e-11}, .f32 = {1e-4, 1e-4}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
 
-// The absolute part of the tolerance grows with the largest magnitude of the reference.
-Tolerance scaled(Tolerance tol, const Tensor& reference) {
-  double largest = 1.0;
-  for (double v : test::values(reference)) largest = std::max(largest, std::abs(v));
-  return {tol.rtol, tol.atol * largest};
-}
+using test::ConvCase;
+using test::opts;
 
-Conv2dOptions opts(std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
-                   std::array<int64_t, 2> dilation = {1, 1}) {
-  Conv2dOptions o;
-  o.stride = stride;
-  o.padding = padding;
-  o.dilation = dilation;
-  return o;
-}
-
-struct ConvCase {
-  std::string name;
-  int64_t n, h, w, c, k, r, s;
-  Conv2dOptions options;
-};
-
-const std::vector<ConvCase>& conv_cases() {
-  static const std::vector<ConvCase> cases{
-      {"1x1 stride 1 no padding", 3, 7, 5, 16, 5, 1, 1, opts({1, 1}, {0, 0})},
-      {"1x1 one channel", 1, 4, 6, 1, 3, 1, 1, opts({1, 1}, {0, 0})},
-      {"1x1 stride 2", 3, 9, 8, 5, 3, 1, 1, opts({2, 2}, {0, 0})},
-      {"1x1 padding 1", 1, 5, 4, 3, 2, 1, 1, opts({1, 1}, {1, 1})},
-      {"3x3 padding 1", 1, 8, 7, 3, 4, 3, 3, opts({1, 1}, {1, 1})},
-      {"3x3 no padding one channel", 3, 6, 9, 1, 2, 3, 3, opts({1, 1}, {0, 0})},
-      {"3x3 stride 2 padding 1 16 channels", 3, 11, 9, 16, 8, 3, 3, opts({2, 2}, {1, 1})},
-      {"3x3 stride 1 padding 1 16 channels", 3, 9, 8, 16, 8, 3, 3, opts({1, 1}, {1, 1})},
-      {"3x3 dilation 2 padding 1 8 channels", 1, 10, 9, 8, 5, 3, 3, opts({1, 1}, {1, 1}, {2, 2})},
-      {"3x3 padding 3 8 channels", 1, 6, 5, 8, 3, 3, 3, opts({1, 1}, {3, 3})},
-      {"3x5 padding 2x1 8 channels", 3, 7, 9, 8, 4, 3, 5, opts({1, 1}, {2, 1})},
-      {"3x3 dilation 2 padding 2", 3, 9, 10, 5, 3, 3, 3, opts({1, 1}, {2, 2}, {2, 2})},
-      {"3x3 stride 2 dilation 2 padding 3", 1, 12, 11, 3, 4, 3, 3, opts({2, 2}, {3, 3}, {2, 2})},
-      {"7x7 stride 2 padding 3 (ImageNet stem)", 3, 17, 19, 3, 5, 7, 7, opts({2, 2}, {3, 3})},
-      {"7x7 larger than the input with padding 3", 1, 5, 4, 5, 3, 7, 7, opts({1, 1}, {3, 3})},
-      {"3x5 stride 2x1 padding 0x3 dilation 2x1", 3, 10, 12, 5, 6, 3, 5,
-       opts({2, 1}, {0, 3}, {2, 1})},
-      {"3x5 stride 1x2 padding 1x0 dilation 1x2", 1, 7, 13, 16, 3, 3, 5,
-       opts({1, 2}, {1, 0}, {1, 2})},
-      // Channel counts that tensor-core algorithms take.
-      {"ResNet 3x3 64 to 64 padding 1", 4, 14, 14, 64, 64, 3, 3, opts({1, 1}, {1, 1})},
-      {"ResNet 1x1 128 to 64 stride 2", 4, 14, 14, 128, 64, 1, 1, opts({2, 2}, {0, 0})},
-      {"SimCLR CPU default 3x3 16 to 16", 8, 28, 28, 16, 16, 3, 3, opts({1, 1}, {1, 1})},
-  };
+// The shared odd shapes, then channel counts that tensor-core algorithms take.
+const std::vector<ConvCase>& cuda_conv_cases() {
+  static const std::vector<ConvCase> cases = [] {
+    std::vector<ConvCase> c = test::conv_cases();
+    c.insert(c.end(),
+             {
+                 {"ResNet 3x3 64 to 64 padding 1", 4, 14, 14, 64, 64, 3, 3, opts({1, 1}, {1, 1})},
+                 {"ResNet 1x1 128 to 64 stride 2", 4, 14, 14, 128, 64, 1, 1, opts({2, 2}, {0, 0})},
+                 {"SimCLR CPU default 3x3 16 to 16", 8, 28, 28, 16, 16, 3, 3, opts({1, 1}, {1, 1})},
+             });
+    return c;
+  }();
   return cases;
 }
 
@@ -121,21 +89,21 @@ void check_against_cpu(const Tensor& x, const Tensor& w, const Tensor& b, const 
   REQUIRE(gpu.y.dtype() == dtype);
   {
     INFO("forward");
-    SIMCLR_REQUIRE_CLOSE(gpu.y, cpu.y, scaled(tol, cpu.y));
+    SIMCLR_REQUIRE_CLOSE(gpu.y, cpu.y, test::scaled(tol, cpu.y));
   }
   {
     INFO("gradient of x (backward data)");
     REQUIRE(gpu.grad_x.device() == kCuda);
-    SIMCLR_REQUIRE_CLOSE(gpu.grad_x, cpu.grad_x, scaled(tol, cpu.grad_x));
+    SIMCLR_REQUIRE_CLOSE(gpu.grad_x, cpu.grad_x, test::scaled(tol, cpu.grad_x));
   }
   {
     INFO("gradient of the weight (backward filter)");
     REQUIRE(gpu.grad_w.device() == kCuda);
-    SIMCLR_REQUIRE_CLOSE(gpu.grad_w, cpu.grad_w, scaled(tol, cpu.grad_w));
+    SIMCLR_REQUIRE_CLOSE(gpu.grad_w, cpu.grad_w, test::scaled(tol, cpu.grad_w));
   }
   if (b.defined()) {
     INFO("gradient of the bias");
-    SIMCLR_REQUIRE_CLOSE(gpu.grad_b, cpu.grad_b, scaled(tol, cpu.grad_b));
+    SIMCLR_REQUIRE_CLOSE(gpu.grad_b, cpu.grad_b, test::scaled(tol, cpu.grad_b));
   }
 }
 
@@ -157,7 +125,7 @@ TEST_CASE("conv2d on CUDA matches the CPU forward and backward", "[cuda][kernels
   const DType dtype = GENERATE(DType::f32, DType::f64, DType::bf16, DType::f16);
   uint64_t seed = 22000;
   bool with_bias = false;
-  for (const ConvCase& c : conv_cases()) {
+  for (const ConvCase& c : cuda_conv_cases()) {
     INFO(c.name);
     const Tensor x = test::random_tensor({c.n, c.h, c.w, c.c}, dtype, seed);
     const Tensor w = test::random_tensor({c.k, c.r, c.s, c.c}, dtype, seed + 1);
@@ -232,7 +200,7 @@ TEST_CASE("conv2d on CUDA with operands at an offset into their storage",
     REQUIRE(wc.offset() != 0);
     const Conv2dOptions o = opts({1, 1}, {1, 1});
     const Tensor y = conv2d(x, w, Tensor(), o);
-    SIMCLR_REQUIRE_CLOSE(conv2d(xc, wc, Tensor(), o), y, scaled(kConvTol(dtype), y));
+    SIMCLR_REQUIRE_CLOSE(conv2d(xc, wc, Tensor(), o), y, test::scaled(kConvTol(dtype), y));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "conv2d_cases.h"
 #include "kernels/gradcheck.h"
 #include "kernels/nn_ops.h"
 #include "kernels/ops.h"
@@ -19,45 +20,8 @@ using namespace simclr;
 
 namespace {
 
-struct ConvCase {
-  std::string name;
-  int64_t n, h, w, c, k, r, s;
-  Conv2dOptions options;
-};
-
-Conv2dOptions opts(std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
-                   std::array<int64_t, 2> dilation = {1, 1}) {
-  Conv2dOptions o;
-  o.stride = stride;
-  o.padding = padding;
-  o.dilation = dilation;
-  return o;
-}
-
-const std::vector<ConvCase>& conv_cases() {
-  static const std::vector<ConvCase> cases{
-      {"1x1 stride 1 no padding (fast path)", 3, 7, 5, 16, 5, 1, 1, opts({1, 1}, {0, 0})},
-      {"1x1 one channel (fast path)", 1, 4, 6, 1, 3, 1, 1, opts({1, 1}, {0, 0})},
-      {"1x1 stride 2", 3, 9, 8, 5, 3, 1, 1, opts({2, 2}, {0, 0})},
-      {"1x1 padding 1", 1, 5, 4, 3, 2, 1, 1, opts({1, 1}, {1, 1})},
-      {"3x3 padding 1", 1, 8, 7, 3, 4, 3, 3, opts({1, 1}, {1, 1})},
-      {"3x3 no padding one channel", 3, 6, 9, 1, 2, 3, 3, opts({1, 1}, {0, 0})},
-      {"3x3 stride 2 padding 1 16 channels", 3, 11, 9, 16, 8, 3, 3, opts({2, 2}, {1, 1})},
-      {"3x3 stride 1 padding 1 16 channels", 3, 9, 8, 16, 8, 3, 3, opts({1, 1}, {1, 1})},
-      {"3x3 dilation 2 padding 1 8 channels", 1, 10, 9, 8, 5, 3, 3, opts({1, 1}, {1, 1}, {2, 2})},
-      {"3x3 padding 3 8 channels", 1, 6, 5, 8, 3, 3, 3, opts({1, 1}, {3, 3})},
-      {"3x5 padding 2x1 8 channels", 3, 7, 9, 8, 4, 3, 5, opts({1, 1}, {2, 1})},
-      {"3x3 dilation 2 padding 2", 3, 9, 10, 5, 3, 3, 3, opts({1, 1}, {2, 2}, {2, 2})},
-      {"3x3 stride 2 dilation 2 padding 3", 1, 12, 11, 3, 4, 3, 3, opts({2, 2}, {3, 3}, {2, 2})},
-      {"7x7 stride 2 padding 3 (ImageNet stem)", 3, 17, 19, 3, 5, 7, 7, opts({2, 2}, {3, 3})},
-      {"7x7 larger than the input with padding 3", 1, 5, 4, 5, 3, 7, 7, opts({1, 1}, {3, 3})},
-      {"3x5 stride 2x1 padding 0x3 dilation 2x1", 3, 10, 12, 5, 6, 3, 5,
-       opts({2, 1}, {0, 3}, {2, 1})},
-      {"3x5 stride 1x2 padding 1x0 dilation 1x2", 1, 7, 13, 16, 3, 3, 5,
-       opts({1, 2}, {1, 0}, {1, 2})},
-  };
-  return cases;
-}
+using test::ConvCase;
+using test::opts;
 
 int64_t out_size(int64_t in, int64_t pad, int64_t dil, int64_t kernel, int64_t stride) {
   return (in + 2 * pad - dil * (kernel - 1) - 1) / stride + 1;
@@ -100,13 +64,6 @@ Reference direct(const Tensor& xt, const Tensor& wt, const Tensor& gyt, const Co
           from_vector(gw, wt.shape())};
 }
 
-// The absolute part of a tolerance grows with the largest magnitude of the reference.
-test::Tolerance scaled(test::Tolerance tol, const Tensor& reference) {
-  double largest = 1.0;
-  for (double v : test::values(reference)) largest = std::max(largest, std::abs(v));
-  return {tol.rtol, tol.atol * largest};
-}
-
 test::Tolerance conv_tolerance(DType dtype) {
   switch (dtype) {
     case DType::f64:
@@ -137,15 +94,15 @@ void check_against_direct(const Tensor& x64, const Tensor& w64, const Conv2dOpti
   const test::Tolerance tol = conv_tolerance(dtype);
   {
     INFO("forward");
-    SIMCLR_REQUIRE_CLOSE(y, expected(ref.y), scaled(tol, ref.y));
+    SIMCLR_REQUIRE_CLOSE(y, expected(ref.y), test::scaled(tol, ref.y));
   }
   {
     INFO("gradient of x (backward data)");
-    SIMCLR_REQUIRE_CLOSE(x.grad(), expected(ref.grad_x), scaled(tol, ref.grad_x));
+    SIMCLR_REQUIRE_CLOSE(x.grad(), expected(ref.grad_x), test::scaled(tol, ref.grad_x));
   }
   {
     INFO("gradient of the weight (backward filter)");
-    SIMCLR_REQUIRE_CLOSE(w.grad(), expected(ref.grad_w), scaled(tol, ref.grad_w));
+    SIMCLR_REQUIRE_CLOSE(w.grad(), expected(ref.grad_w), test::scaled(tol, ref.grad_w));
   }
 }
 
@@ -158,7 +115,7 @@ Tensor input(const Shape& shape, uint64_t seed) {
 TEST_CASE("conv2d matches a direct convolution at odd shapes", "[kernels]") {
   const DType dtype = GENERATE(DType::f64, DType::f32, DType::bf16, DType::f16);
   uint64_t seed = 20000;
-  for (const ConvCase& c : conv_cases()) {
+  for (const ConvCase& c : test::conv_cases()) {
     INFO(c.name);
     const Tensor x = input({c.n, c.h, c.w, c.c}, seed);
     const Tensor w = input({c.k, c.r, c.s, c.c}, seed + 1);
@@ -168,7 +125,7 @@ TEST_CASE("conv2d matches a direct convolution at odd shapes", "[kernels]") {
 }
 
 TEST_CASE("conv2d output size follows the PyTorch formula", "[kernels]") {
-  for (const ConvCase& c : conv_cases()) {
+  for (const ConvCase& c : test::conv_cases()) {
     INFO(c.name);
     const Tensor y =
         conv2d(ones({c.n, c.h, c.w, c.c}), ones({c.k, c.r, c.s, c.c}), Tensor(), c.options);

@@ -25,13 +25,6 @@ using test::Tolerance;
 constexpr test::DTypeTolerances kMatmulTol{
     .f64 = {1e-11, 1e-11}, .f32 = {1e-4, 1e-4}, .bf16 = {2e-2, 2e-2}, .f16 = {4e-3, 4e-3}};
 
-// The absolute part of the tolerance grows with the largest magnitude of the reference.
-Tolerance scaled(Tolerance tol, const Tensor& reference) {
-  double largest = 1.0;
-  for (double v : test::values(reference)) largest = std::max(largest, std::abs(v));
-  return {tol.rtol, tol.atol * largest};
-}
-
 using View = std::function<Tensor(const Tensor&)>;
 
 Tensor same(const Tensor& t) {
@@ -116,7 +109,7 @@ void check_matmul(const MatmulCase& c, DType dtype, uint64_t seed) {
   REQUIRE(yc.dtype() == dtype);
   {
     INFO("forward " << yr.str());
-    SIMCLR_REQUIRE_CLOSE(yc, yr, scaled(tol, yr));
+    SIMCLR_REQUIRE_CLOSE(yc, yr, test::scaled(tol, yr));
   }
   const Tensor w = test::random_tensor(yr.shape(), dtype, seed + 2, 0.5, 1.5);
   sum(mul(yr, w)).backward();
@@ -127,11 +120,11 @@ void check_matmul(const MatmulCase& c, DType dtype, uint64_t seed) {
   REQUIRE(bc.grad().device() == kCuda);
   {
     INFO("gradient of a");
-    SIMCLR_REQUIRE_CLOSE(ac.grad(), ar.grad(), scaled(tol, ar.grad()));
+    SIMCLR_REQUIRE_CLOSE(ac.grad(), ar.grad(), test::scaled(tol, ar.grad()));
   }
   {
     INFO("gradient of b");
-    SIMCLR_REQUIRE_CLOSE(bc.grad(), br.grad(), scaled(tol, br.grad()));
+    SIMCLR_REQUIRE_CLOSE(bc.grad(), br.grad(), test::scaled(tol, br.grad()));
   }
 }
 
@@ -205,9 +198,9 @@ TEST_CASE("matmul kernel on CUDA honors alpha and beta like the CPU kernel",
   };
   cpu::matmul(dtype, args_for(a, b, cr), current_stream(kCpu));
   cuda::matmul(dtype, args_for(ac, bc, cc), current_stream(kCuda));
-  SIMCLR_REQUIRE_CLOSE(cc, cr, scaled(kMatmulTol(dtype), cr));
+  SIMCLR_REQUIRE_CLOSE(cc, cr, test::scaled(kMatmulTol(dtype), cr));
   // And against the ops: 0.5 * matmul + 2 * C.
   SIMCLR_REQUIRE_CLOSE(cc, add(mul(matmul(a, b), 0.5), mul(c0, 2.0)),
-                       scaled(kMatmulTol(dtype), cr));
+                       test::scaled(kMatmulTol(dtype), cr));
 }
 #endif

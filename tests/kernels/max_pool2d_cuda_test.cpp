@@ -12,6 +12,7 @@
 #include "cuda_test_util.h"
 #include "kernels/dispatch.h"
 #include "kernels/nn_ops.h"
+#include "max_pool2d_cases.h"
 
 namespace {
 
@@ -19,10 +20,7 @@ using namespace simclr;
 using test::kCpu;
 using test::kCuda;
 
-struct PoolCase {
-  Shape shape;
-  std::array<int64_t, 2> kernel, stride, padding;
-};
+using test::PoolCase;
 
 const std::vector<PoolCase>& pool_cases() {
   static const std::vector<PoolCase> cases{
@@ -45,8 +43,8 @@ PoolShape pool_shape(const PoolCase& c) {
   s.stride_w = c.stride[1];
   s.pad_h = c.padding[0];
   s.pad_w = c.padding[1];
-  s.p = (s.h + 2 * s.pad_h - s.kernel_h) / s.stride_h + 1;
-  s.q = (s.w + 2 * s.pad_w - s.kernel_w) / s.stride_w + 1;
+  s.p = test::pool_out_size(s.h, s.kernel_h, s.stride_h, s.pad_h);
+  s.q = test::pool_out_size(s.w, s.kernel_w, s.stride_w, s.pad_w);
   return s;
 }
 

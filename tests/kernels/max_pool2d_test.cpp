@@ -10,6 +10,7 @@
 #include "kernels/backends.h"
 #include "kernels/gradcheck.h"
 #include "kernels/nn_ops.h"
+#include "max_pool2d_cases.h"
 #include "test_util.h"
 
 using namespace simclr;
@@ -26,7 +27,8 @@ std::vector<double> brute_force(const Tensor& x, std::array<int64_t, 2> k, std::
                                 std::array<int64_t, 2> pad, int64_t& p_out, int64_t& q_out) {
   const std::vector<double> v = test::values(x);
   const int64_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
-  const int64_t p = (h + 2 * pad[0] - k[0]) / s[0] + 1, q = (w + 2 * pad[1] - k[1]) / s[1] + 1;
+  const int64_t p = test::pool_out_size(h, k[0], s[0], pad[0]);
+  const int64_t q = test::pool_out_size(w, k[1], s[1], pad[1]);
   std::vector<double> out;
   for (int64_t b = 0; b < n; ++b)
     for (int64_t i = 0; i < p; ++i)
@@ -78,23 +80,19 @@ TEST_CASE("max_pool2d padding never wins", "[kernels][max_pool2d]") {
 }
 
 TEST_CASE("max_pool2d matches brute force", "[kernels][max_pool2d]") {
-  struct Case {
-    Shape shape;
-    std::array<int64_t, 2> k, s, pad;
-  };
-  const std::vector<Case> cases{{{2, 7, 7, 3}, {3, 3}, {2, 2}, {1, 1}},
-                                {{1, 8, 8, 17}, {2, 2}, {2, 2}, {0, 0}},
-                                {{3, 5, 6, 4}, {3, 2}, {1, 2}, {1, 1}},
-                                {{2, 9, 4, 5}, {4, 3}, {3, 1}, {2, 0}},
-                                {{1, 1, 1, 6}, {1, 1}, {1, 1}, {0, 0}}};
+  const std::vector<test::PoolCase> cases{{{2, 7, 7, 3}, {3, 3}, {2, 2}, {1, 1}},
+                                          {{1, 8, 8, 17}, {2, 2}, {2, 2}, {0, 0}},
+                                          {{3, 5, 6, 4}, {3, 2}, {1, 2}, {1, 1}},
+                                          {{2, 9, 4, 5}, {4, 3}, {3, 1}, {2, 0}},
+                                          {{1, 1, 1, 6}, {1, 1}, {1, 1}, {0, 0}}};
   uint64_t seed = 910;
-  for (const Case& c : cases) {
+  for (const test::PoolCase& c : cases) {
     INFO(c.shape.str());
     for (const DType dtype : {DType::f32, DType::f64, DType::bf16}) {
       const Tensor x = to(test::random_tensor(c.shape, DType::f32, ++seed, -2.0, 2.0), dtype);
-      const Tensor y = max_pool2d(x, c.k, c.s, c.pad);
+      const Tensor y = max_pool2d(x, c.kernel, c.stride, c.padding);
       int64_t p = 0, q = 0;
-      const std::vector<double> want = brute_force(x, c.k, c.s, c.pad, p, q);
+      const std::vector<double> want = brute_force(x, c.kernel, c.stride, c.padding, p, q);
       REQUIRE(y.shape() == Shape({c.shape[0], p, q, c.shape[3]}));
       REQUIRE(y.dtype() == dtype);
       REQUIRE(test::values(y) == want);
@@ -171,20 +169,19 @@ TEST_CASE("max_pool2d checks its arguments", "[kernels][max_pool2d]") {
 }
 
 TEST_CASE("gradcheck max_pool2d", "[kernels][max_pool2d][gradcheck]") {
-  struct Case {
-    Shape shape;
-    std::array<int64_t, 2> k, s, pad;
-  };
-  const std::vector<Case> cases{{{2, 5, 5, 3}, {3, 3}, {2, 2}, {1, 1}},
-                                {{1, 4, 6, 2}, {2, 2}, {2, 2}, {0, 0}},
-                                {{1, 5, 4, 3}, {3, 2}, {1, 2}, {1, 1}}};
+  const std::vector<test::PoolCase> cases{{{2, 5, 5, 3}, {3, 3}, {2, 2}, {1, 1}},
+                                          {{1, 4, 6, 2}, {2, 2}, {2, 2}, {0, 0}},
+                                          {{1, 5, 4, 3}, {3, 2}, {1, 2}, {1, 1}}};
   uint64_t seed = 930;
-  for (const Case& c : cases) {
+  for (const test::PoolCase& c : cases) {
     INFO(c.shape.str());
     // Distinct random values: no two in a window within the step of the central differences.
     const Tensor x = test::random_tensor(c.shape, DType::f64, ++seed);
     const GradcheckResult r = gradcheck(
-        [c](const std::vector<Tensor>& in) { return max_pool2d(in[0], c.k, c.s, c.pad); }, {x});
+        [c](const std::vector<Tensor>& in) {
+          return max_pool2d(in[0], c.kernel, c.stride, c.padding);
+        },
+        {x});
     INFO(r.message);
     REQUIRE(r.ok);
   }

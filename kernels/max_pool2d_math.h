@@ -3,9 +3,12 @@
 // the same gradients in the same order.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "core/macros.h"
+#include "kernels/backends.h"
+#include "kernels/cast.h"
 
 namespace simclr::pool {
 
@@ -34,6 +37,27 @@ SIMCLR_HD_INLINE Range covering(int64_t i, int64_t kernel, int64_t stride, int64
 template <typename A>
 SIMCLR_HD_INLINE bool max_wins(A v, A best) {
   return v > best || v != v;
+}
+
+// Output (n, p, q, c): the first maximum of its window in A, and where it was (h * s.w + w, within
+// its image and channel) in *where.
+template <typename A, typename T>
+SIMCLR_HD_INLINE A window_max(const T* x, const PoolShape& s, int64_t n, int64_t p, int64_t q,
+                              int64_t c, int64_t* where) {
+  const Range hr = window(p, s.kernel_h, s.stride_h, s.pad_h, s.h);
+  const Range wr = window(q, s.kernel_w, s.stride_w, s.pad_w, s.w);
+  A best = -INFINITY;
+  *where = hr.begin * s.w + wr.begin;
+  for (int64_t h = hr.begin; h < hr.end; ++h) {
+    for (int64_t w = wr.begin; w < wr.end; ++w) {
+      const A v = cast_element<A>(x[((n * s.h + h) * s.w + w) * s.c + c]);
+      if (max_wins(v, best)) {
+        best = v;
+        *where = h * s.w + w;
+      }
+    }
+  }
+  return best;
 }
 
 }  // namespace simclr::pool

@@ -19,24 +19,13 @@ void max_pool2d_forward(DType dtype, const PoolShape& s, const void* x_ptr, void
     T* y = static_cast<T*>(y_ptr);
     for (int64_t n = 0; n < s.n; ++n) {
       for (int64_t p = 0; p < s.p; ++p) {
-        const pool::Range hr = pool::window(p, s.kernel_h, s.stride_h, s.pad_h, s.h);
         for (int64_t q = 0; q < s.q; ++q) {
-          const pool::Range wr = pool::window(q, s.kernel_w, s.stride_w, s.pad_w, s.w);
           for (int64_t c = 0; c < s.c; ++c) {
-            A best = -INFINITY;
-            int64_t best_index = hr.begin * s.w + wr.begin;
-            for (int64_t h = hr.begin; h < hr.end; ++h) {
-              for (int64_t w = wr.begin; w < wr.end; ++w) {
-                const A v = cast_element<A>(x[((n * s.h + h) * s.w + w) * s.c + c]);
-                if (pool::max_wins(v, best)) {
-                  best = v;
-                  best_index = h * s.w + w;
-                }
-              }
-            }
+            int64_t where = 0;
+            const A best = pool::window_max<A>(x, s, n, p, q, c, &where);
             const int64_t o = ((n * s.p + p) * s.q + q) * s.c + c;
             y[o] = cast_element<T>(best);
-            argmax[o] = static_cast<int32_t>(best_index);
+            argmax[o] = static_cast<int32_t>(where);
           }
         }
       }

@@ -26,21 +26,10 @@ __global__ void max_pool2d_forward_kernel(PoolShape s, const T* __restrict__ x, 
     const int64_t q = (o / s.c) % s.q;
     const int64_t p = (o / (s.c * s.q)) % s.p;
     const int64_t n = o / (s.c * s.q * s.p);
-    const pool::Range hr = pool::window(p, s.kernel_h, s.stride_h, s.pad_h, s.h);
-    const pool::Range wr = pool::window(q, s.kernel_w, s.stride_w, s.pad_w, s.w);
-    A best = -INFINITY;
-    int64_t best_index = hr.begin * s.w + wr.begin;
-    for (int64_t h = hr.begin; h < hr.end; ++h) {
-      for (int64_t w = wr.begin; w < wr.end; ++w) {
-        const A v = cast_element<A>(x[((n * s.h + h) * s.w + w) * s.c + c]);
-        if (pool::max_wins(v, best)) {
-          best = v;
-          best_index = h * s.w + w;
-        }
-      }
-    }
+    int64_t where = 0;
+    const A best = pool::window_max<A>(x, s, n, p, q, c, &where);
     y[o] = cast_element<T>(best);
-    argmax[o] = static_cast<int32_t>(best_index);
+    argmax[o] = static_cast<int32_t>(where);
   }
 }
 

@@ -157,22 +157,6 @@ __global__ void blur_kernel(AugmentPolicy policy, Geometry g, int32_t k,
   }
 }
 
-// A workspace from the device's caching allocator, given back once the launches are queued (stream
-// order keeps it from being reused before they have run).
-class Workspace {
- public:
-  Workspace(size_t bytes, Stream stream)
-      : allocator_(allocator_for(stream.device)), ptr_(allocator_.allocate(bytes, stream)) {}
-  ~Workspace() { allocator_.deallocate(ptr_); }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  char* get() const { return static_cast<char*>(ptr_); }
-
- private:
-  Allocator& allocator_;
-  void* ptr_;
-};
-
 size_t round_up(size_t bytes) {
   return (bytes + 255) / 256 * 256;
 }
@@ -193,10 +177,10 @@ void run(DType out_dtype, const AugmentPolicy& policy, const Geometry& g, const 
       blur ? sizeof(float) * static_cast<size_t>(g.rows * pixels * g.c) : 0;
   LaunchGuard guard(stream);
   Workspace workspace(params_bytes + means_bytes + scratch_bytes, stream);
-  auto* params = reinterpret_cast<AugmentParams*>(workspace.get());
-  auto* means = reinterpret_cast<float*>(workspace.get() + params_bytes);
+  auto* params = reinterpret_cast<AugmentParams*>(workspace.as());
+  auto* means = reinterpret_cast<float*>(workspace.as() + params_bytes);
   float* scratch =
-      blur ? reinterpret_cast<float*>(workspace.get() + params_bytes + means_bytes) : nullptr;
+      blur ? reinterpret_cast<float*>(workspace.as() + params_bytes + means_bytes) : nullptr;
   if (host_params)
     SIMCLR_CUDA_CHECK(cudaMemcpyAsync(params, host_params, sizeof(AugmentParams) * g.rows,
                                       cudaMemcpyHostToDevice, raw(stream)));

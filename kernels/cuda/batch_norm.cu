@@ -313,25 +313,6 @@ Plan make_plan(int64_t rows, int64_t channels, size_t element_bytes,
   return plan;
 }
 
-// A workspace from the device's caching allocator; freed after the launches are queued (stream
-// order keeps it from being reused before they run).
-class Workspace {
- public:
-  Workspace(size_t bytes, Stream stream)
-      : allocator_(allocator_for(stream.device)), ptr_(allocator_.allocate(bytes, stream)) {}
-  ~Workspace() { allocator_.deallocate(ptr_); }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  template <typename A>
-  A* as() const {
-    return static_cast<A*>(ptr_);
-  }
-
- private:
-  Allocator& allocator_;
-  void* ptr_;
-};
-
 template <int V, typename F>
 void with_vec(int vec, F&& f) {
   if (vec == V) {

@@ -265,8 +265,8 @@ cudnnStatus_t execute(const Call& call, const Algorithm& alg) {
   const bool f64 = call.dtype == DType::f64;
   const void* alpha = f64 ? static_cast<const void*>(&one64) : static_cast<const void*>(&one);
   const void* beta = f64 ? static_cast<const void*>(&zero64) : static_cast<const void*>(&zero);
-  Allocator& allocator = allocator_for(call.stream.device);
-  void* workspace = alg.workspace ? allocator.allocate(alg.workspace, call.stream) : nullptr;
+  const Workspace scratch(alg.workspace, call.stream);
+  void* workspace = scratch.as<void>();
   cudnnStatus_t status = CUDNN_STATUS_SUCCESS;
   switch (call.direction) {
     case Direction::forward:
@@ -288,7 +288,6 @@ cudnnStatus_t execute(const Call& call, const Algorithm& alg) {
           D.w.get(), call.out);
       break;
   }
-  if (workspace) allocator.deallocate(workspace);
   return status;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/allocator.h"
 #include "core/device_guard.h"
 #include "core/library_check.h"
 #include "core/stream.h"
@@ -25,6 +26,28 @@ inline cudaStream_t raw(Stream s) {
 class LaunchGuard : public DeviceGuard {
  public:
   explicit LaunchGuard(Stream s) : DeviceGuard(s.device.index) {}
+};
+
+// Scratch memory from the device's caching allocator (none for 0 bytes), given back when the
+// launches that use it are queued: stream order keeps it from being reused before they have run.
+class Workspace {
+ public:
+  Workspace(size_t bytes, Stream stream)
+      : allocator_(allocator_for(stream.device)),
+        ptr_(bytes ? allocator_.allocate(bytes, stream) : nullptr) {}
+  ~Workspace() {
+    if (ptr_) allocator_.deallocate(ptr_);
+  }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  template <typename T = char>
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
+
+ private:
+  Allocator& allocator_;
+  void* ptr_;
 };
 
 inline unsigned grid_for(int64_t work) {

@@ -169,17 +169,13 @@ void matmul(DType dtype, const GemmArgs& g, Stream stream) {
   const cublasLtMatmulHeuristicResult_t heuristic =
       choose_algorithm(handle, op, lb, la, lc, g, dtype);
 
-  // The workspace goes back to the caching allocator right after the launch: stream order keeps
-  // it from being reused before the GEMM has run.
-  Allocator& allocator = allocator_for(stream.device);
-  void* workspace = allocator.allocate(heuristic.workspaceSize, stream);
+  const Workspace workspace(heuristic.workspaceSize, stream);
   const double alpha64 = g.alpha, beta64 = g.beta;
   const void* alpha = dtype == DType::f64 ? static_cast<const void*>(&alpha64) : &g.alpha;
   const void* beta = dtype == DType::f64 ? static_cast<const void*>(&beta64) : &g.beta;
-  const cublasStatus_t status =
-      cublasLtMatmul(handle, op.desc, alpha, g.b, lb.desc, g.a, la.desc, beta, g.c, lc.desc, g.c,
-                     lc.desc, &heuristic.algo, workspace, heuristic.workspaceSize, raw(stream));
-  allocator.deallocate(workspace);
+  const cublasStatus_t status = cublasLtMatmul(
+      handle, op.desc, alpha, g.b, lb.desc, g.a, la.desc, beta, g.c, lc.desc, g.c, lc.desc,
+      &heuristic.algo, workspace.as<void>(), heuristic.workspaceSize, raw(stream));
   SIMCLR_CUBLAS_CHECK(status);
   if (g.bias && !epilogue_bias) {
     const int64_t n = g.batch * g.m * g.n;

@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "kernels/augment.h"
 #include "kernels/ops.h"
+#include "simclr/image_write.h"
 
 namespace {
 
@@ -60,50 +60,6 @@ std::vector<uint8_t> read_idx_images(const std::string& path, int count, int* ro
   read(pixels.data(), static_cast<unsigned>(pixels.size()), "the images");
   gzclose(f);
   return pixels;
-}
-
-void put_u32(std::vector<unsigned char>& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<unsigned char>(v >> s));
-}
-
-void write_chunk(std::ofstream& file, const char* type, const std::vector<unsigned char>& data) {
-  std::vector<unsigned char> chunk;
-  put_u32(chunk, static_cast<uint32_t>(data.size()));
-  chunk.insert(chunk.end(), type, type + 4);
-  chunk.insert(chunk.end(), data.begin(), data.end());
-  const uLong crc =
-      crc32(crc32(0L, Z_NULL, 0), chunk.data() + 4, static_cast<uInt>(data.size() + 4));
-  put_u32(chunk, static_cast<uint32_t>(crc));
-  file.write(reinterpret_cast<const char*>(chunk.data()),
-             static_cast<std::streamsize>(chunk.size()));
-}
-
-// An 8-bit grayscale PNG: signature, IHDR, one IDAT (zlib of the scanlines, filter byte 0), IEND.
-void write_png(const std::string& path, int width, int height, const std::vector<uint8_t>& gray) {
-  std::ofstream file(path, std::ios::binary);
-  if (!file) throw std::runtime_error(path + ": cannot open for writing");
-  const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
-  file.write(reinterpret_cast<const char*>(signature), 8);
-  std::vector<unsigned char> ihdr;
-  put_u32(ihdr, static_cast<uint32_t>(width));
-  put_u32(ihdr, static_cast<uint32_t>(height));
-  ihdr.insert(ihdr.end(),
-              {8, 0, 0, 0, 0});  // bit depth 8, grayscale, deflate, no filter, no interlace
-  write_chunk(file, "IHDR", ihdr);
-  std::vector<unsigned char> raw;
-  for (int y = 0; y < height; ++y) {
-    raw.push_back(0);  // filter: none
-    raw.insert(raw.end(), gray.begin() + static_cast<int64_t>(y) * width,
-               gray.begin() + static_cast<int64_t>(y + 1) * width);
-  }
-  uLongf size = compressBound(static_cast<uLong>(raw.size()));
-  std::vector<unsigned char> idat(size);
-  if (compress2(idat.data(), &size, raw.data(), static_cast<uLong>(raw.size()), 9) != Z_OK)
-    throw std::runtime_error(path + ": zlib compression failed");
-  idat.resize(size);
-  write_chunk(file, "IDAT", idat);
-  write_chunk(file, "IEND", {});
-  if (!file.flush()) throw std::runtime_error(path + ": write failed");
 }
 
 }  // namespace
@@ -155,7 +111,7 @@ int main(int argc, char** argv) {
         draw(i, 1 + view, [&](int y, int x) { return v[(row * h + y) * w + x]; });
       }
     }
-    write_png(out_path, width, height, grid);
+    simclr::write_png(out_path, grid.data(), height, width, 1);
     std::printf("wrote %s: %d images (original, view 0, view 1 per row), %d x %d px\n",
                 out_path.c_str(), kImages, width, height);
     return 0;

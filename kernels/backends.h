@@ -9,6 +9,7 @@
 #include "kernels/augment_params.h"
 #include "kernels/layout.h"
 #include "kernels/op_kinds.h"
+#include "kernels/optimizer_math.h"
 
 namespace simclr {
 

@@ -1,7 +1,9 @@
 #include "core/autograd.h"
 
+#include <atomic>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace simclr {
 
@@ -56,7 +58,46 @@ std::vector<Tensor> AccumulateGrad::apply(const std::vector<Tensor>& grads) {
   // all-reduce modify .grad in place.
   leaf->grad =
       leaf->grad.defined() ? grad_math().add(leaf->grad, grads[0]) : grad_math().clone(grads[0]);
+  if (!leaf->post_accumulate_grad_hooks.empty()) {
+    const Tensor handle(leaf);
+    for (const auto& entry : leaf->post_accumulate_grad_hooks) entry.second(handle);
+  }
   return {};
+}
+
+HookHandle::HookHandle(HookHandle&& other) noexcept
+    : leaf_(std::move(other.leaf_)), id_(std::exchange(other.id_, -1)) {}
+
+HookHandle& HookHandle::operator=(HookHandle&& other) noexcept {
+  if (this != &other) {
+    remove();
+    leaf_ = std::move(other.leaf_);
+    id_ = std::exchange(other.id_, -1);
+  }
+  return *this;
+}
+
+void HookHandle::remove() {
+  if (std::shared_ptr<TensorImpl> leaf = leaf_.lock()) {
+    std::erase_if(leaf->post_accumulate_grad_hooks,
+                  [this](const auto& entry) { return entry.first == id_; });
+  }
+  leaf_.reset();
+  id_ = -1;
+}
+
+HookHandle register_post_accumulate_grad_hook(const Tensor& leaf,
+                                              std::function<void(const Tensor&)> hook) {
+  SIMCLR_CHECK(
+      leaf.defined() && leaf.is_leaf() && leaf.requires_grad(),
+      "register_post_accumulate_grad_hook: expected a leaf tensor that requires grad, got ",
+      leaf.defined() ? leaf.str() : std::string("an undefined tensor"),
+      leaf.defined() && !leaf.is_leaf() ? " (made by an op)" : "");
+  SIMCLR_CHECK(hook != nullptr, "register_post_accumulate_grad_hook: the hook is empty");
+  static std::atomic<int64_t> next_id{0};
+  const int64_t id = next_id++;
+  leaf.impl()->post_accumulate_grad_hooks.emplace_back(id, std::move(hook));
+  return HookHandle(leaf.impl_ptr(), id);
 }
 
 Edge gradient_edge(const Tensor& t) {

@@ -73,6 +73,32 @@ class AccumulateGrad : public Node {
   std::weak_ptr<TensorImpl> leaf_;
 };
 
+// Removes a hook when destroyed (or at remove()); movable, not copyable. A handle outliving its
+// tensor does nothing.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  HookHandle(std::weak_ptr<TensorImpl> leaf, int64_t id) : leaf_(std::move(leaf)), id_(id) {}
+  HookHandle(HookHandle&& other) noexcept;
+  HookHandle& operator=(HookHandle&& other) noexcept;
+  HookHandle(const HookHandle&) = delete;
+  HookHandle& operator=(const HookHandle&) = delete;
+  ~HookHandle() { remove(); }
+  void remove();
+
+ private:
+  std::weak_ptr<TensorImpl> leaf_;
+  int64_t id_ = -1;
+};
+
+// Runs `hook(leaf)` each time a backward has added its gradient into leaf.grad() (PyTorch's
+// register_post_accumulate_grad_hook): within one backward this is once per leaf, after every
+// path to the leaf has been summed, so leaf.grad() then holds this backward's full contribution.
+// Hooks run in registration order on the thread that runs backward, with grad mode off; a hook
+// must not add or remove hooks of the same leaf. `leaf` must be a leaf that requires grad.
+[[nodiscard]] HookHandle register_post_accumulate_grad_hook(
+    const Tensor& leaf, std::function<void(const Tensor&)> hook);
+
 // Where the gradient of `t` must be sent: its grad_fn, or its accumulator if it is a leaf that
 // requires grad, or nowhere.
 Edge gradient_edge(const Tensor& t);

@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/device.h"
 #include "core/dtype.h"
@@ -93,6 +95,8 @@ struct TensorImpl {
   std::shared_ptr<Node> grad_fn;
   int output_nr = 0;
   std::weak_ptr<Node> grad_accumulator;  // leaves: the node that accumulates into `grad`
+  // Leaves: callbacks run after each accumulation into `grad`, by id (core/autograd.h).
+  std::vector<std::pair<int64_t, std::function<void(const Tensor&)>>> post_accumulate_grad_hooks;
 };
 
 // Raises when two tensors are on different devices or have different dtypes; `op` names the caller.

@@ -1,5 +1,5 @@
-// all_gather_with_grad, the view reordering into the global pair layout, and the distributed
-// NT-Xent loss on the fused row kernels.
+// all_gather_with_grad, all_reduce_with_grad, the view reordering into the global pair layout, and
+// the distributed NT-Xent loss on the fused row kernels.
 #include "dist/all_gather.h"
 
 #include <vector>
@@ -70,6 +70,25 @@ Tensor all_gather_with_grad(ProcessGroup& group, const Tensor& z_local) {
         const int64_t start = g->rank() * rows;
         return std::vector<Tensor>{contiguous(slice(total, 0, start, start + rows))};
       });
+}
+
+Tensor all_reduce_with_grad(ProcessGroup& group, const Tensor& t) {
+  SIMCLR_CHECK(t.defined(), "all_reduce_with_grad: the tensor is undefined");
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = clone(t.detach());
+    group.all_reduce_sum_(out);
+  }
+  ProcessGroup* g = &group;  // must outlive the graph
+  return detail::record(out, "all_reduce_with_grad", {t}, {},
+                        [g](Node&, const std::vector<Tensor>& grads) {
+                          NoGradGuard no_grad;
+                          // A copy: the incoming gradient may be shared with other nodes.
+                          Tensor total = clone(grads[0]);
+                          g->all_reduce_sum_(total);
+                          return std::vector<Tensor>{total};
+                        });
 }
 
 Tensor gather_views(ProcessGroup& group, const Tensor& z_local) {

@@ -1,4 +1,5 @@
-// Collectives with gradients, for SimCLR's global batch of negatives (DESIGN.md steps 5 to 7).
+// Collectives with gradients, for SimCLR's global batch of negatives (DESIGN.md steps 5 to 7) and
+// the global batch statistics of SyncBatchNorm.
 //
 // Gradient convention (the one of PyTorch's DistributedDataParallel with SimCLR's GatherLayer):
 // each rank backpropagates its own loss, and the gradient that reaches this rank's tensors is that
@@ -18,6 +19,14 @@ namespace simclr {
 // this rank's slice, i.e. the gradient of the sum of all ranks' losses with respect to z_local.
 // Every rank must run the backward (it holds a collective).
 Tensor all_gather_with_grad(ProcessGroup& group, const Tensor& z_local);
+
+// The element-wise sum over the ranks of t (same shape and dtype everywhere), as a new contiguous
+// tensor, with an autograd node whose backward sums the incoming gradient over the ranks: the
+// gradient of the sum of all ranks' losses with respect to this rank's t. Every rank must run the
+// backward (it holds a collective). SyncBatchNorm's statistics go through it:
+//   enable_sync_batch_norm(model, [&group](const Tensor& s) { return all_reduce_with_grad(group,
+//   s); });
+Tensor all_reduce_with_grad(ProcessGroup& group, const Tensor& t);
 
 // z_local [2B, D] laid out [view-1 rows; view-2 rows] of this rank's B samples -> the global
 // Z [2N, D], N = world * B, in the pair layout of kernels/nt_xent.h: rows [0, N) are the first

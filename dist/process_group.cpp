@@ -1,4 +1,5 @@
-// MPI start-up, the MPI and NCCL process groups, and ending the job when a rank fails.
+// MPI start-up, the MPI process group (blocking and non-blocking collectives), and ending the job
+// when a rank fails. The NCCL process group is in dist/nccl_process_group.cpp.
 #include "dist/process_group.h"
 
 #include <climits>
@@ -7,18 +8,16 @@
 #include <exception>
 
 #include "core/library_check.h"
+#include "dist/process_group_detail.h"
 #include "kernels/ops.h"
 
 #if SIMCLR_WITH_CUDA
 #include <cuda_runtime_api.h>
-
-#include "core/device_guard.h"
-#include "core/stream.h"
 #endif
 
 namespace simclr {
 
-namespace {
+namespace detail {
 
 bool mpi_running() {
   int initialized = 0, finalized = 0;
@@ -26,6 +25,34 @@ bool mpi_running() {
   MPI_Finalized(&finalized);
   return initialized && !finalized;
 }
+
+MPI_Comm duplicate_world() {
+  MPI_Comm comm = MPI_COMM_NULL;
+  SIMCLR_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm));
+  SIMCLR_MPI_CHECK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN));
+  return comm;
+}
+
+void check_defined(const Tensor& t, const char* op) {
+  SIMCLR_CHECK(t.defined(), op, ": the tensor is undefined");
+}
+
+Shape gathered_shape(const Tensor& local, int world) {
+  std::vector<int64_t> dims = local.shape().dims();
+  SIMCLR_CHECK(!dims.empty(), "all_gather: expected a tensor with at least one dimension, got ",
+               local.str());
+  dims[0] *= world;
+  return Shape(std::move(dims));
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::check_defined;
+using detail::gathered_shape;
+using detail::in_place_contiguous;
+using detail::mpi_running;
 
 int checked_count(int64_t count, const char* op) {
   SIMCLR_CHECK(count <= INT_MAX, op, ": ", count,
@@ -59,35 +86,9 @@ MpiType mpi_type(DType dtype, const char* op) {
   SIMCLR_THROW(op, ": unsupported dtype ", dtype_name(dtype));
 }
 
-void check_defined(const Tensor& t, const char* op) {
-  SIMCLR_CHECK(t.defined(), op, ": the tensor is undefined");
-}
-
 void check_cpu(const Tensor& t, const char* op) {
   check_defined(t, op);
   SIMCLR_CHECK(t.device().is_cpu(), op, ": the MPI process group takes CPU tensors, got ", t.str());
-}
-
-// Runs `fn` on a contiguous tensor holding t's values and writes the result back into t when t
-// itself was not contiguous.
-template <typename Fn>
-void in_place_contiguous(Tensor& t, Fn fn) {
-  NoGradGuard no_grad;
-  if (t.is_contiguous()) {
-    fn(t);
-    return;
-  }
-  Tensor c = contiguous(t.detach());
-  fn(c);
-  copy_(t, c);
-}
-
-Shape gathered_shape(const Tensor& local, int world) {
-  std::vector<int64_t> dims = local.shape().dims();
-  SIMCLR_CHECK(!dims.empty(), "all_gather: expected a tensor with at least one dimension, got ",
-               local.str());
-  dims[0] *= world;
-  return Shape(std::move(dims));
 }
 
 int env_int(const char* name, int fallback) {
@@ -112,18 +113,11 @@ int find_local_rank() {
   return local;
 }
 
-// A private communicator for the library's traffic; errors return codes (checked) instead of
-// aborting inside MPI.
-MPI_Comm duplicate_world() {
-  MPI_Comm comm = MPI_COMM_NULL;
-  SIMCLR_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm));
-  SIMCLR_MPI_CHECK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN));
-  return comm;
-}
-
 }  // namespace
 
 // ---- ProcessGroup ----
+
+Work::~Work() = default;
 
 ProcessGroup::ProcessGroup(MPI_Comm comm, int rank, int world_size, int local_rank)
     : comm_(comm), rank_(rank), world_size_(world_size), local_rank_(local_rank) {}
@@ -154,13 +148,23 @@ std::vector<std::string> ProcessGroup::all_gather_strings(const std::string& loc
 
 // ---- MPI ----
 
+MpiProcessGroup::MpiProcessGroup(MPI_Comm comm, MPI_Comm async_comm, int rank, int world_size,
+                                 int local_rank)
+    : ProcessGroup(comm, rank, world_size, local_rank), async_comm_(async_comm) {}
+
+MpiProcessGroup::~MpiProcessGroup() {
+  if (async_comm_ != MPI_COMM_NULL && mpi_running()) MPI_Comm_free(&async_comm_);
+}
+
 std::unique_ptr<MpiProcessGroup> MpiProcessGroup::create(int local_rank) {
   SIMCLR_CHECK(mpi_running(), "MpiProcessGroup: MPI is not running (call init_distributed)");
-  MPI_Comm comm = duplicate_world();
+  MPI_Comm comm = detail::duplicate_world();
+  MPI_Comm async_comm = detail::duplicate_world();
   int rank = 0, world = 1;
   SIMCLR_MPI_CHECK(MPI_Comm_rank(comm, &rank));
   SIMCLR_MPI_CHECK(MPI_Comm_size(comm, &world));
-  return std::unique_ptr<MpiProcessGroup>(new MpiProcessGroup(comm, rank, world, local_rank));
+  return std::unique_ptr<MpiProcessGroup>(
+      new MpiProcessGroup(comm, async_comm, rank, world, local_rank));
 }
 
 Tensor MpiProcessGroup::all_gather(const Tensor& local) {
@@ -193,6 +197,58 @@ void MpiProcessGroup::all_reduce_sum_(Tensor& t) {
   });
 }
 
+namespace {
+
+// An MPI_Iallreduce in flight on `buffer`: the tensor itself, or a staging copy (f32 for the
+// 16-bit floats) whose result wait() writes back into `target`.
+class MpiWork : public Work {
+ public:
+  MpiWork(Tensor target, Tensor buffer) : target_(std::move(target)), buffer_(std::move(buffer)) {}
+  ~MpiWork() override {
+    // MPI must not keep writing into a buffer that is about to be freed.
+    if (request_ != MPI_REQUEST_NULL && mpi_running()) MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  }
+  MPI_Request* request() { return &request_; }
+
+  void wait() override {
+    SIMCLR_MPI_CHECK(MPI_Wait(&request_, MPI_STATUS_IGNORE));
+    if (!copied_ && buffer_.impl() != target_.impl()) {
+      NoGradGuard no_grad;
+      copy_(target_, buffer_);
+    }
+    copied_ = true;
+  }
+
+  bool poll() override {
+    int done = 0;
+    SIMCLR_MPI_CHECK(MPI_Test(&request_, &done, MPI_STATUS_IGNORE));
+    return done != 0;
+  }
+
+ private:
+  Tensor target_, buffer_;
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  bool copied_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Work> MpiProcessGroup::all_reduce_sum_async(Tensor& t) {
+  const char* op = "all_reduce_sum_async";
+  check_cpu(t, op);
+  SIMCLR_CHECK(t.is_contiguous(), op, ": expected a contiguous tensor, got ", t.str());
+  NoGradGuard no_grad;
+  // MPI has no 16-bit floats: sum in f32 and round once at the end, as all_reduce_sum_.
+  const bool narrow = t.dtype() == DType::bf16 || t.dtype() == DType::f16;
+  Tensor buffer = narrow ? to(t.detach(), DType::f32) : t;
+  const MpiType type = mpi_type(buffer.dtype(), op);
+  const int count = checked_count(buffer.numel(), op);
+  auto work = std::make_unique<MpiWork>(t, buffer);
+  SIMCLR_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buffer.data_ptr(), count, type.type, MPI_SUM,
+                                  async_comm_, work->request()));
+  return work;
+}
+
 void MpiProcessGroup::broadcast_(Tensor& t, int root) {
   check_cpu(t, "broadcast_");
   SIMCLR_CHECK(root >= 0 && root < world_size(), "broadcast_: root ", root,
@@ -207,112 +263,6 @@ void MpiProcessGroup::broadcast_(Tensor& t, int root) {
 void MpiProcessGroup::barrier() {
   SIMCLR_MPI_CHECK(MPI_Barrier(comm()));
 }
-
-// ---- NCCL ----
-
-#if SIMCLR_WITH_CUDA
-
-namespace {
-
-ncclDataType_t nccl_type(DType dtype, const char* op) {
-  switch (dtype) {
-    case DType::f32:
-      return ncclFloat32;
-    case DType::f64:
-      return ncclFloat64;
-    case DType::bf16:
-      return ncclBfloat16;
-    case DType::f16:
-      return ncclFloat16;
-    case DType::i32:
-      return ncclInt32;
-    case DType::i64:
-      return ncclInt64;
-    case DType::u8:
-      return ncclUint8;
-  }
-  SIMCLR_THROW(op, ": unsupported dtype ", dtype_name(dtype));
-}
-
-cudaStream_t stream_of(const Tensor& t) {
-  return static_cast<cudaStream_t>(current_stream(t.device()).handle);
-}
-
-}  // namespace
-
-NcclProcessGroup::NcclProcessGroup(MPI_Comm comm, int rank, int world_size, int local_rank,
-                                   int device)
-    : ProcessGroup(comm, rank, world_size, local_rank), device_(device) {}
-
-std::unique_ptr<NcclProcessGroup> NcclProcessGroup::create(int local_rank, int device) {
-  SIMCLR_CHECK(mpi_running(), "NcclProcessGroup: MPI is not running (call init_distributed)");
-  MPI_Comm comm = duplicate_world();
-  int rank = 0, world = 1;
-  SIMCLR_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-  SIMCLR_MPI_CHECK(MPI_Comm_size(comm, &world));
-  std::unique_ptr<NcclProcessGroup> group(
-      new NcclProcessGroup(comm, rank, world, local_rank, device));
-  ncclUniqueId id{};
-  if (rank == 0) SIMCLR_NCCL_CHECK(ncclGetUniqueId(&id));
-  SIMCLR_MPI_CHECK(MPI_Bcast(&id, static_cast<int>(sizeof(id)), MPI_BYTE, 0, comm));
-  DeviceGuard guard(device);
-  SIMCLR_NCCL_CHECK(ncclCommInitRank(&group->nccl_, world, id, rank));
-  return group;
-}
-
-NcclProcessGroup::~NcclProcessGroup() {
-  if (nccl_) {
-    DeviceGuard guard(device_);
-    ncclCommDestroy(nccl_);
-  }
-}
-
-namespace {
-void check_on(const Tensor& t, Device device, const char* op) {
-  check_defined(t, op);
-  SIMCLR_CHECK(t.device() == device, op, ": the NCCL process group of ", device.str(),
-               " takes tensors on that device, got ", t.str());
-}
-}  // namespace
-
-Tensor NcclProcessGroup::all_gather(const Tensor& local) {
-  check_on(local, device(), "all_gather");
-  NoGradGuard no_grad;
-  DeviceGuard guard(device_);
-  const Tensor src = contiguous(local.detach());
-  Tensor out = Tensor::empty(gathered_shape(src, world_size()), src.dtype(), src.device());
-  SIMCLR_NCCL_CHECK(ncclAllGather(src.data_ptr(), out.data_ptr(), static_cast<size_t>(src.numel()),
-                                  nccl_type(src.dtype(), "all_gather"), nccl_, stream_of(src)));
-  return out;
-}
-
-void NcclProcessGroup::all_reduce_sum_(Tensor& t) {
-  check_on(t, device(), "all_reduce_sum_");
-  DeviceGuard guard(device_);
-  in_place_contiguous(t, [&](Tensor& c) {
-    SIMCLR_NCCL_CHECK(ncclAllReduce(c.data_ptr(), c.data_ptr(), static_cast<size_t>(c.numel()),
-                                    nccl_type(c.dtype(), "all_reduce_sum_"), ncclSum, nccl_,
-                                    stream_of(c)));
-  });
-}
-
-void NcclProcessGroup::broadcast_(Tensor& t, int root) {
-  check_on(t, device(), "broadcast_");
-  SIMCLR_CHECK(root >= 0 && root < world_size(), "broadcast_: root ", root,
-               " is not a rank of a world of ", world_size());
-  DeviceGuard guard(device_);
-  in_place_contiguous(t, [&](Tensor& c) {
-    SIMCLR_NCCL_CHECK(ncclBroadcast(c.data_ptr(), c.data_ptr(), static_cast<size_t>(c.numel()),
-                                    nccl_type(c.dtype(), "broadcast_"), root, nccl_, stream_of(c)));
-  });
-}
-
-void NcclProcessGroup::barrier() {
-  synchronize(current_stream(device()));
-  SIMCLR_MPI_CHECK(MPI_Barrier(comm()));
-}
-
-#endif  // SIMCLR_WITH_CUDA
 
 // ---- start-up, shut-down, failures ----
 

@@ -116,3 +116,63 @@ TEST_CASE("a wrong-shaped gradient from a node is caught", "[core][autograd]") {
                       Catch::Contains("backward of BadNode returned a gradient Tensor[2]") &&
                           Catch::Contains("which is [3] f64 cpu"));
 }
+
+TEST_CASE("a post-accumulate hook sees the leaf's summed gradient once per backward",
+          "[core][autograd]") {
+  Tensor x = test::random_tensor({5}, DType::f64, 41);
+  x.set_requires_grad(true);
+  const Tensor c = test::random_tensor({5}, DType::f64, 42);
+  std::vector<std::vector<double>> seen;
+  std::vector<std::string> order;
+  HookHandle first = register_post_accumulate_grad_hook(x, [&](const Tensor& leaf) {
+    seen.push_back(test::values(leaf.grad()));
+    order.push_back("first");
+  });
+  HookHandle second =
+      register_post_accumulate_grad_hook(x, [&](const Tensor&) { order.push_back("second"); });
+  // x reaches the loss along two paths: the hook runs once, after both are summed.
+  sum(add(mul(x, c), mul(x, x))).backward();
+  REQUIRE(seen.size() == 1);
+  const std::vector<double> xs = test::values(x), cs = test::values(c);
+  for (size_t i = 0; i < xs.size(); ++i) CHECK(seen[0][i] == Approx(cs[i] + 2 * xs[i]));
+  CHECK(order == std::vector<std::string>{"first", "second"});
+  // A second backward: the hook sees the accumulated gradient.
+  sum(mul(x, c)).backward();
+  REQUIRE(seen.size() == 2);
+  for (size_t i = 0; i < xs.size(); ++i) CHECK(seen[1][i] == Approx(2 * cs[i] + 2 * xs[i]));
+}
+
+TEST_CASE("a removed or destroyed hook handle no longer runs", "[core][autograd]") {
+  Tensor x = leaf({1, 2, 3});
+  int calls = 0;
+  {
+    HookHandle scoped = register_post_accumulate_grad_hook(x, [&](const Tensor&) { ++calls; });
+    sum(x).backward();
+  }
+  sum(x).backward();
+  CHECK(calls == 1);
+  HookHandle h = register_post_accumulate_grad_hook(x, [&](const Tensor&) { ++calls; });
+  HookHandle moved = std::move(h);
+  h.remove();  // a moved-from handle removes nothing
+  sum(x).backward();
+  CHECK(calls == 2);
+  moved.remove();
+  sum(x).backward();
+  CHECK(calls == 2);
+  CHECK(x.impl()->post_accumulate_grad_hooks.empty());
+  // Setting .grad() by hand is not a backward: no hook runs.
+  HookHandle again = register_post_accumulate_grad_hook(x, [&](const Tensor&) { ++calls; });
+  x.set_grad(ones({3}, DType::f64));
+  CHECK(calls == 2);
+}
+
+TEST_CASE("post-accumulate hooks need a leaf that requires grad", "[core][autograd]") {
+  Tensor x = leaf({1, 2});
+  const Tensor y = mul(x, 2.0);
+  CHECK_THROWS_WITH(register_post_accumulate_grad_hook(y, [](const Tensor&) {}),
+                    Catch::Contains("made by an op"));
+  const Tensor plain = ones({2});
+  CHECK_THROWS_WITH(register_post_accumulate_grad_hook(plain, [](const Tensor&) {}),
+                    Catch::Contains("requires grad"));
+  CHECK_THROWS_WITH(register_post_accumulate_grad_hook(x, nullptr), Catch::Contains("empty"));
+}

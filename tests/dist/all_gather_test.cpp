@@ -44,6 +44,24 @@ TEST_CASE("all_gather_with_grad: backward returns this rank's slice of the summe
   }
 }
 
+TEST_CASE("all_reduce_with_grad: the sum over ranks, and the summed gradient back", "[mpi]") {
+  ProcessGroup& g = test_group();
+  const Shape shape{3, 7};
+  Tensor t = test::random_tensor(shape, DType::f64, rank_seed(80, g.rank()));
+  t.set_requires_grad(true);
+  const Tensor total = all_reduce_with_grad(g, t);
+  Tensor expected = zeros(shape, DType::f64), weights = zeros(shape, DType::f64);
+  for (int q = 0; q < g.world_size(); ++q) {
+    expected = add(expected, test::random_tensor(shape, DType::f64, rank_seed(80, q)));
+    weights = add(weights, test::random_tensor(shape, DType::f64, rank_seed(90, q)));
+  }
+  CHECK(test::compare(total, expected, {1e-14, 1e-14}).empty());
+  // Rank q's loss weighs the sum with c_q: d(sum_q loss_q)/dt_r = sum_q c_q on every rank.
+  sum(mul(total, test::random_tensor(shape, DType::f64, rank_seed(90, g.rank())))).backward();
+  REQUIRE(t.grad().defined());
+  CHECK(test::compare(t.grad(), weights, {1e-14, 1e-14}).empty());
+}
+
 TEST_CASE("gather_views: the global batch in the n / n + N pair layout", "[mpi]") {
   ProcessGroup& g = test_group();
   const int64_t w = g.world_size(), b = 3, d = 4;

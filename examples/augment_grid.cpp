@@ -3,64 +3,25 @@
 //
 //   augment_grid [out.png] [seed] [epoch]      (default augment_grid.png 0 0)
 //
-// Reads /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz (IDX, gzipped; the Debian
-// package dataset-fashion-mnist), or the path in SIMCLR_FASHION_MNIST_IMAGES.
-#include <zlib.h>
-
+// Reads Fashion-MNIST from /usr/share/datasets/fashion-mnist (the Debian package
+// dataset-fashion-mnist), or from the directory in SIMCLR_FASHION_MNIST_DIR.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "kernels/augment.h"
 #include "kernels/ops.h"
+#include "simclr/dataset.h"
 #include "simclr/image_write.h"
 
 namespace {
 
-constexpr const char* kDefaultImages =
-    "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
 constexpr int kImages = 8;
 constexpr int kScale = 4;  // each pixel drawn as kScale x kScale
 constexpr int kGap = 4;    // pixels between cells
-
-uint32_t big_endian(const unsigned char* b) {
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
-
-// The first `count` images of an IDX3 file (magic 0x00000803, count, rows, cols, then bytes).
-std::vector<uint8_t> read_idx_images(const std::string& path, int count, int* rows, int* cols) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw std::runtime_error(path + ": cannot open (is dataset-fashion-mnist installed?)");
-  auto read = [&](void* dst, unsigned bytes, const char* what) {
-    const int got = gzread(f, dst, bytes);
-    if (got != static_cast<int>(bytes)) {
-      gzclose(f);
-      throw std::runtime_error(path + ": truncated or not gzip while reading " + what);
-    }
-  };
-  unsigned char header[16];
-  read(header, sizeof header, "the IDX header");
-  const uint32_t magic = big_endian(header), n = big_endian(header + 4);
-  *rows = static_cast<int>(big_endian(header + 8));
-  *cols = static_cast<int>(big_endian(header + 12));
-  if (magic != 0x00000803u || *rows <= 0 || *cols <= 0 || *rows > 4096 || *cols > 4096) {
-    gzclose(f);
-    throw std::runtime_error(path + ": not an IDX file of uint8 images (magic 0x00000803)");
-  }
-  if (n < static_cast<uint32_t>(count)) {
-    gzclose(f);
-    throw std::runtime_error(path + ": holds " + std::to_string(n) + " images, need " +
-                             std::to_string(count));
-  }
-  std::vector<uint8_t> pixels(static_cast<size_t>(count) * *rows * *cols);
-  read(pixels.data(), static_cast<unsigned>(pixels.size()), "the images");
-  gzclose(f);
-  return pixels;
-}
 
 }  // namespace
 
@@ -69,12 +30,12 @@ int main(int argc, char** argv) {
     const std::string out_path = argc > 1 ? argv[1] : "augment_grid.png";
     const uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
     const uint64_t epoch = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
-    const char* env = std::getenv("SIMCLR_FASHION_MNIST_IMAGES");
-    const std::string images_path = env ? env : kDefaultImages;
-
-    int h = 0, w = 0;
-    std::vector<uint8_t> pixels = read_idx_images(images_path, kImages, &h, &w);
-    const simclr::Tensor images = simclr::from_vector<uint8_t>(pixels, {kImages, h, w, 1});
+    const char* env = std::getenv("SIMCLR_FASHION_MNIST_DIR");
+    const simclr::Dataset data = simclr::load_fashion_mnist(
+        env ? env : "/usr/share/datasets/fashion-mnist", simclr::Split::train);
+    const simclr::Tensor images = simclr::contiguous(simclr::slice(data.images, 0, 0, kImages));
+    const int h = static_cast<int>(data.height()), w = static_cast<int>(data.width());
+    const std::vector<uint8_t> pixels = simclr::to_vector<uint8_t>(images);
     std::vector<int64_t> idx;
     for (int i = 0; i < kImages; ++i) idx.push_back(i);
     const simclr::Tensor indices = simclr::from_vector<int64_t>(idx, {kImages});

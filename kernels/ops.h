@@ -33,6 +33,11 @@ Tensor& fill_(Tensor& t, double value);
 // Copies src into dst (same shape, or src broadcast to it), casting and moving across devices.
 Tensor& copy_(Tensor& dst, const Tensor& src);
 
+// Rows of t (along dim 0) picked by `indices` (int64 [k] on the CPU, each in [0, t.size(0))):
+// [k, ...] on t's device, contiguous. A data-loading op (batches from a resident data set, features
+// for a probe): it records no gradient, and refuses a t that requires one.
+Tensor index_select(const Tensor& t, const Tensor& indices);
+
 // Differentiable conversions.
 Tensor to(const Tensor& t, Device device);
 Tensor to(const Tensor& t, DType dtype);  // cast

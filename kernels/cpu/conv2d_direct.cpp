@@ -1,0 +1,236 @@
+// Direct NHWC convolution in f32 on AVX-512. im2col copies every input pixel r*s times and BLAS
+// then packs that copy again, which costs more than the products themselves at the 16-128
+// channels of the CPU training default. Here each image is copied once, with its padding, into a
+// per-thread buffer, and the products read it in place:
+//   forward          a tile of QB output pixels x 16*KB output channels lives in QB*KB vector
+//                    registers; each (tap, input channel) adds one broadcast input value times
+//                    KB weight vectors (filters relaid out as [r, s, c, k], k contiguous);
+//   backward filter  a tile of CB input channels x 16*KB output channels of one tap lives in
+//                    registers and sums grad_y vectors times broadcast inputs over an image.
+// Images run in parallel on the CPU thread pool; backward filter keeps one partial sum per slot
+// of images (bounds set by the shape alone) and adds them in slot order, so results do not depend
+// on the thread count. Vectors are GCC vector extensions compiled for AVX-512F only, and only run
+// after a runtime check: other CPUs keep im2col + OpenBLAS.
+#include "kernels/cpu/conv2d_direct.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/scratch.h"
+
+namespace simclr::cpu {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+namespace {
+
+#define SIMCLR_AVX512 __attribute__((target("avx512f")))
+using v16 = float __attribute__((vector_size(64)));
+constexpr int64_t kLanes = 16;
+// Backward filter: at most this many partial sums of grad_w, and at most this many bytes of them.
+constexpr int64_t kMaxSlots = 16;
+constexpr int64_t kPartialBytes = int64_t{64} << 20;
+
+// One image of x with its padding written out as zeros: [hp, wp, c], hp = h + 2 pad_h.
+struct Padded {
+  int64_t hp, wp;
+  explicit Padded(const ConvShape& g) : hp(g.h + 2 * g.pad_h), wp(g.w + 2 * g.pad_w) {}
+  int64_t size(const ConvShape& g) const { return hp * wp * g.c; }
+};
+
+void pad_image(const ConvShape& g, const Padded& f, const float* x, float* out) {
+  std::fill_n(out, f.size(g), 0.0f);
+  const size_t row_bytes = static_cast<size_t>(g.w * g.c) * sizeof(float);
+  for (int64_t ih = 0; ih < g.h; ++ih)
+    std::memcpy(out + ((ih + g.pad_h) * f.wp + g.pad_w) * g.c, x + ih * g.w * g.c, row_bytes);
+}
+
+// Vectors of output channels per tile: 4, 2 or 1, whichever divides k / 16.
+int64_t k_vectors(const ConvShape& g) {
+  const int64_t v = g.k / kLanes;
+  return v % 4 == 0 ? 4 : v % 2 == 0 ? 2 : 1;
+}
+
+// y for one image from its padded copy xp; wt is [r, s, c, k].
+template <int QB, int KB>
+SIMCLR_AVX512 void forward_image(const ConvShape& g, const float* xp, int64_t wp, const float* wt,
+                                 float* y) {
+  const int64_t c = g.c, k = g.k, step = g.stride_w * c;
+  for (int64_t op = 0; op < g.p; ++op) {
+    for (int64_t oq0 = 0; oq0 < g.q; oq0 += QB) {
+      const int64_t oq = std::min(oq0, g.q - QB);  // the last tile may overlap the one before
+      for (int64_t kb = 0; kb < k; kb += KB * kLanes) {
+        v16 acc[QB][KB] = {};
+        for (int64_t u = 0; u < g.r; ++u) {
+          const float* row = xp + ((op * g.stride_h + u * g.dilation_h) * wp + oq * g.stride_w) * c;
+          for (int64_t v = 0; v < g.s; ++v) {
+            const float* px = row + v * g.dilation_w * c;
+            const float* wv = wt + (u * g.s + v) * c * k + kb;
+            for (int64_t ch = 0; ch < c; ++ch, wv += k) {
+              v16 wr[KB];
+#pragma GCC unroll 4
+              for (int b = 0; b < KB; ++b) std::memcpy(&wr[b], wv + b * kLanes, sizeof(v16));
+#pragma GCC unroll 8
+              for (int j = 0; j < QB; ++j) {
+                const float xs = px[j * step + ch];
+#pragma GCC unroll 4
+                for (int b = 0; b < KB; ++b) acc[j][b] += xs * wr[b];
+              }
+            }
+          }
+        }
+        float* out = y + (op * g.q + oq) * k + kb;
+#pragma GCC unroll 8
+        for (int j = 0; j < QB; ++j)
+#pragma GCC unroll 4
+          for (int b = 0; b < KB; ++b)
+            std::memcpy(out + j * k + b * kLanes, &acc[j][b], sizeof(v16));
+      }
+    }
+  }
+}
+
+// part [r, s, c, k] += the products of one image (padded copy xp, gradient gy [p, q, k]).
+template <int CB, int KB>
+SIMCLR_AVX512 void filter_image(const ConvShape& g, const float* xp, int64_t wp, const float* gy,
+                                float* part) {
+  const int64_t c = g.c, k = g.k, step = g.stride_w * c;
+  for (int64_t kb = 0; kb < k; kb += KB * kLanes) {
+    for (int64_t tap = 0; tap < g.r * g.s; ++tap) {
+      const int64_t u = tap / g.s, v = tap % g.s;
+      for (int64_t c0 = 0; c0 < c; c0 += CB) {
+        float* out = part + (tap * c + c0) * k + kb;
+        v16 acc[CB][KB];
+#pragma GCC unroll 16
+        for (int cc = 0; cc < CB; ++cc)
+#pragma GCC unroll 4
+          for (int b = 0; b < KB; ++b)
+            std::memcpy(&acc[cc][b], out + cc * k + b * kLanes, sizeof(v16));
+        for (int64_t op = 0; op < g.p; ++op) {
+          const float* xs =
+              xp + ((op * g.stride_h + u * g.dilation_h) * wp + v * g.dilation_w) * c + c0;
+          const float* gr = gy + op * g.q * k + kb;
+          for (int64_t oq = 0; oq < g.q; ++oq, xs += step, gr += k) {
+            v16 gv[KB];
+#pragma GCC unroll 4
+            for (int b = 0; b < KB; ++b) std::memcpy(&gv[b], gr + b * kLanes, sizeof(v16));
+#pragma GCC unroll 16
+            for (int cc = 0; cc < CB; ++cc)
+#pragma GCC unroll 4
+              for (int b = 0; b < KB; ++b) acc[cc][b] += xs[cc] * gv[b];
+          }
+        }
+#pragma GCC unroll 16
+        for (int cc = 0; cc < CB; ++cc)
+#pragma GCC unroll 4
+          for (int b = 0; b < KB; ++b)
+            std::memcpy(out + cc * k + b * kLanes, &acc[cc][b], sizeof(v16));
+      }
+    }
+  }
+}
+
+using ImageFn = void (*)(const ConvShape&, const float*, int64_t, const float*, float*);
+
+template <int KB, int... Q>
+constexpr std::array<ImageFn, sizeof...(Q)> forward_table(std::integer_sequence<int, Q...>) {
+  return {&forward_image<Q + 1, KB>...};
+}
+
+// The forward tile: KB vectors of output channels by QB pixels, at most 24 accumulators (QB <= 8
+// keeps 8 independent FMA chains in flight when KB = 1).
+ImageFn pick_forward(const ConvShape& g) {
+  static const auto t1 = forward_table<1>(std::make_integer_sequence<int, 8>());
+  static const auto t2 = forward_table<2>(std::make_integer_sequence<int, 8>());
+  static const auto t4 = forward_table<4>(std::make_integer_sequence<int, 6>());
+  const auto pick = [&](const auto& table) {
+    return table[static_cast<size_t>(std::min<int64_t>(g.q, std::ssize(table)) - 1)];
+  };
+  const int64_t kb = k_vectors(g);
+  return kb == 4 ? pick(t4) : kb == 2 ? pick(t2) : pick(t1);
+}
+
+// The backward filter tile: KB vectors of output channels by CB input channels, CB * KB <= 16,
+// CB a power of two that divides c.
+ImageFn pick_filter(const ConvShape& g) {
+  const int64_t kb = k_vectors(g);
+  int64_t cb = 16 / kb;
+  while (g.c % cb != 0) cb /= 2;
+  static const ImageFn fns[3][5] = {
+      {&filter_image<1, 1>, &filter_image<2, 1>, &filter_image<4, 1>, &filter_image<8, 1>,
+       &filter_image<16, 1>},
+      {&filter_image<1, 2>, &filter_image<2, 2>, &filter_image<4, 2>, &filter_image<8, 2>, nullptr},
+      {&filter_image<1, 4>, &filter_image<2, 4>, &filter_image<4, 4>, nullptr, nullptr}};
+  const int row = kb == 4 ? 2 : kb == 2 ? 1 : 0;
+  const int col = cb == 16 ? 4 : cb == 8 ? 3 : cb == 4 ? 2 : cb == 2 ? 1 : 0;
+  return fns[row][col];
+}
+
+}  // namespace
+
+bool conv2d_direct_supported(const ConvShape& g) {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return avx512 && g.k % kLanes == 0;
+}
+
+void conv2d_direct_forward(const ConvShape& g, const float* x, const float* w, float* y) {
+  const int64_t rsc = g.r * g.s * g.c;
+  std::vector<float> wt(static_cast<size_t>(g.k * rsc));
+  for (int64_t m = 0; m < g.k; ++m)
+    for (int64_t i = 0; i < rsc; ++i) wt[static_cast<size_t>(i * g.k + m)] = w[m * rsc + i];
+  const ImageFn image_fn = pick_forward(g);
+  const Padded f(g);
+  parallel_for(g.n, [&](int64_t img) {
+    float* xp = scratch<float>(static_cast<size_t>(f.size(g)));
+    pad_image(g, f, x + img * g.h * g.w * g.c, xp);
+    image_fn(g, xp, f.wp, wt.data(), y + img * g.p * g.q * g.k);
+  });
+}
+
+void conv2d_direct_backward_filter(const ConvShape& g, const float* x, const float* grad_y,
+                                   float* grad_w) {
+  const int64_t rsc = g.r * g.s * g.c, size = g.k * rsc;
+  const int64_t fit = std::max<int64_t>(1, kPartialBytes / (size * 4));
+  const int64_t slots = std::min({kMaxSlots, fit, g.n});
+  std::vector<float> partial(static_cast<size_t>(slots * size), 0.0f);
+  const ImageFn image_fn = pick_filter(g);
+  const Padded f(g);
+  parallel_for(slots, [&](int64_t slot) {
+    float* xp = scratch<float>(static_cast<size_t>(f.size(g)));
+    for (int64_t img = slot * g.n / slots; img < (slot + 1) * g.n / slots; ++img) {
+      pad_image(g, f, x + img * g.h * g.w * g.c, xp);
+      image_fn(g, xp, f.wp, grad_y + img * g.p * g.q * g.k, partial.data() + slot * size);
+    }
+  });
+  float* total = partial.data();
+  for (int64_t slot = 1; slot < slots; ++slot) {
+    const float* p = partial.data() + slot * size;
+    for (int64_t i = 0; i < size; ++i) total[i] += p[i];
+  }
+  for (int64_t i = 0; i < rsc; ++i)
+    for (int64_t m = 0; m < g.k; ++m) grad_w[m * rsc + i] = total[i * g.k + m];
+}
+
+#else  // no AVX-512 code path on this compiler or architecture
+
+bool conv2d_direct_supported(const ConvShape&) {
+  return false;
+}
+void conv2d_direct_forward(const ConvShape&, const float*, const float*, float*) {
+  SIMCLR_THROW("conv2d_direct_forward: not built for this architecture");
+}
+void conv2d_direct_backward_filter(const ConvShape&, const float*, const float*, float*) {
+  SIMCLR_THROW("conv2d_direct_backward_filter: not built for this architecture");
+}
+
+#endif
+
+}  // namespace simclr::cpu

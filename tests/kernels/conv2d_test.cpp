@@ -128,11 +128,13 @@ TEST_CASE("conv2d matches a direct convolution at odd shapes", "[kernels]") {
 TEST_CASE("conv2d direct kernels at multiples of 16 output channels", "[kernels]") {
   // f32 (and bf16/f16, computed in f32) with k % 16 == 0 take the direct kernels on CPUs with
   // AVX-512 (kernels/cpu/conv2d_direct.cpp): every tile shape (1, 2 and 4 vectors of output
-  // channels; 1 to 8 pixels, with the last tile overlapping when q is not a multiple), input
+  // channels; 1 to 14 pixels, with the last tile overlapping the one before), input
   // channels that no tile divides, strides, dilation and padding; stride-1 backward data runs
   // through them as a forward convolution when c % 16 == 0 too.
   const std::vector<ConvCase> cases{
       {"3x3 16 -> 16, q = 11", 2, 9, 11, 16, 16, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x3 16 -> 16, q = 17", 2, 5, 17, 16, 16, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x3 64 -> 64 at 7x7", 3, 7, 7, 64, 64, 3, 3, opts({1, 1}, {1, 1})},
       {"3x3 stem 1 -> 16", 3, 7, 13, 1, 16, 3, 3, opts({1, 1}, {1, 1})},
       {"3x3 stride 2 5 -> 32", 2, 11, 9, 5, 32, 3, 3, opts({2, 2}, {1, 1})},
       {"1x1 stride 2 32 -> 48", 2, 7, 7, 32, 48, 1, 1, opts({2, 2}, {0, 0})},

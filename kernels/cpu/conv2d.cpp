@@ -9,7 +9,11 @@
 // rows = n*p*q and y is NHWC, so the products write y (and read grad_y) in place. The rows are
 // processed in chunks so that the cols buffer stays under kColsBytes; a 1x1 convolution with
 // stride 1 and no padding needs no cols at all (x itself is the [n*h*w, c] matrix), and a
-// stride-1 backward data runs as a forward convolution (see backward_data_as_forward).
+// stride-1 backward data runs as a forward convolution (see backward_data_as_forward). Pieces of
+// whole images run on the CPU thread pool (kernels/cpu/parallel.h), each with its own cols buffer
+// and one single-threaded BLAS call per chunk; backward filter sums per-slot partials in slot
+// order. f32 with k % 16 == 0 on a CPU with AVX-512 skips all this for the direct kernels of
+// kernels/cpu/conv2d_direct.cpp (forward, backward filter, and backward data through the forward).
 // f32 and f64 run directly; bf16 and f16 are widened to f32, computed with fp32 accumulation and
 // rounded once, as the GPU does. The op (kernels/conv2d.cpp) calls these with every size positive.
 #include <cblas.h>

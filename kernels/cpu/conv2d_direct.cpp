@@ -46,11 +46,17 @@ struct Padded {
   int64_t size(const ConvShape& g) const { return hp * wp * g.c; }
 };
 
+// Only the padding is zeroed: the rest is copied over.
 void pad_image(const ConvShape& g, const Padded& f, const float* x, float* out) {
-  std::fill_n(out, f.size(g), 0.0f);
-  const size_t row_bytes = static_cast<size_t>(g.w * g.c) * sizeof(float);
-  for (int64_t ih = 0; ih < g.h; ++ih)
-    std::memcpy(out + ((ih + g.pad_h) * f.wp + g.pad_w) * g.c, x + ih * g.w * g.c, row_bytes);
+  const int64_t c = g.c, row = f.wp * c, left = g.pad_w * c, width = g.w * c;
+  std::fill_n(out, g.pad_h * row, 0.0f);
+  for (int64_t ih = 0; ih < g.h; ++ih) {
+    float* dst = out + (ih + g.pad_h) * row;
+    std::fill_n(dst, left, 0.0f);
+    std::memcpy(dst + left, x + ih * width, static_cast<size_t>(width) * sizeof(float));
+    std::fill(dst + left + width, dst + row, 0.0f);
+  }
+  std::fill(out + (g.h + g.pad_h) * row, out + f.size(g), 0.0f);
 }
 
 // Vectors of output channels per tile: 4, 2 or 1, whichever divides k / 16.

@@ -35,9 +35,10 @@ constexpr int64_t kLanes = 16;
 // Backward filter: at most this many partial sums of grad_w, and at most this many bytes of them.
 constexpr int64_t kMaxSlots = 16;
 constexpr int64_t kPartialBytes = int64_t{64} << 20;
-// Backward filter: images per pass, up to about this many bytes of input and gradient (in L1;
-// 512 KiB groups in L2 ran the 4x4 and 7x7 stages 25% slower than one image a pass).
+// Backward filter: images per group, up to about this many bytes of input and gradient, and
+// output rows per pass over a group (kernels/cpu/conv2d_direct.cpp: filter_images).
 constexpr int64_t kGroupBytes = int64_t{32} << 10;
+constexpr int64_t kChunkBytes = int64_t{32} << 10;
 
 // One image of x with its padding written out as zeros: [hp, wp, c], hp = h + 2 pad_h.
 struct Padded {
@@ -105,44 +106,51 @@ SIMCLR_AVX512 void forward_image(const ConvShape& g, const float* xp, int64_t wp
 }
 
 // part [r, s, c, k] += the products of `images` consecutive images (padded copies xp, `f` apart;
-// gradients gy [images, p, q, k]). Several small images share one pass, so that the tile's
-// accumulators are loaded and stored once per group, not once per 4x4 image.
+// gradients gy [images, p, q, k]). The output rows of the group run in chunks that fit in L1, and
+// every (output channel vector, tap, input channel) tile makes one pass over a chunk with its
+// accumulators in registers: several small images share a pass, and a large image is not
+// streamed from memory once per tile.
 template <int CB, int KB>
 SIMCLR_AVX512 void filter_images(const ConvShape& g, const Padded& f, const float* xp,
                                  int64_t images, const float* gy, float* part) {
   const int64_t c = g.c, k = g.k, step = g.stride_w * c, x_image = f.size(g);
-  for (int64_t kb = 0; kb < k; kb += KB * kLanes) {
-    for (int64_t tap = 0; tap < g.r * g.s; ++tap) {
-      const int64_t u = tap / g.s, v = tap % g.s;
-      for (int64_t c0 = 0; c0 < c; c0 += CB) {
-        float* out = part + (tap * c + c0) * k + kb;
-        v16 acc[CB][KB];
+  const int64_t row_bytes = (g.q * k + f.wp * c * g.stride_h) * 4;
+  const int64_t chunk = std::max<int64_t>(1, kChunkBytes / row_bytes);
+  for (int64_t row0 = 0; row0 < images * g.p; row0 += chunk) {
+    const int64_t row1 = std::min(images * g.p, row0 + chunk);
+    for (int64_t kb = 0; kb < k; kb += KB * kLanes) {
+      for (int64_t tap = 0; tap < g.r * g.s; ++tap) {
+        const int64_t u = tap / g.s, v = tap % g.s;
+        for (int64_t c0 = 0; c0 < c; c0 += CB) {
+          float* out = part + (tap * c + c0) * k + kb;
+          v16 acc[CB][KB];
 #pragma GCC unroll 16
-        for (int cc = 0; cc < CB; ++cc)
+          for (int cc = 0; cc < CB; ++cc)
 #pragma GCC unroll 16
-          for (int b = 0; b < KB; ++b)
-            std::memcpy(&acc[cc][b], out + cc * k + b * kLanes, sizeof(v16));
-        const float* gr = gy + kb;
-        for (int64_t row = 0; row < images * g.p; ++row) {
-          const int64_t img = row / g.p, op = row % g.p;
-          const float* xs = xp + img * x_image +
-                            ((op * g.stride_h + u * g.dilation_h) * f.wp + v * g.dilation_w) * c +
-                            c0;
-          for (int64_t oq = 0; oq < g.q; ++oq, xs += step, gr += k) {
-            v16 gv[KB];
+            for (int b = 0; b < KB; ++b)
+              std::memcpy(&acc[cc][b], out + cc * k + b * kLanes, sizeof(v16));
+          const float* gr = gy + row0 * g.q * k + kb;
+          for (int64_t row = row0; row < row1; ++row) {
+            const int64_t img = row / g.p, op = row % g.p;
+            const float* xs = xp + img * x_image +
+                              ((op * g.stride_h + u * g.dilation_h) * f.wp + v * g.dilation_w) * c +
+                              c0;
+            for (int64_t oq = 0; oq < g.q; ++oq, xs += step, gr += k) {
+              v16 gv[KB];
 #pragma GCC unroll 16
-            for (int b = 0; b < KB; ++b) std::memcpy(&gv[b], gr + b * kLanes, sizeof(v16));
+              for (int b = 0; b < KB; ++b) std::memcpy(&gv[b], gr + b * kLanes, sizeof(v16));
 #pragma GCC unroll 16
-            for (int cc = 0; cc < CB; ++cc)
+              for (int cc = 0; cc < CB; ++cc)
 #pragma GCC unroll 16
-              for (int b = 0; b < KB; ++b) acc[cc][b] += xs[cc] * gv[b];
+                for (int b = 0; b < KB; ++b) acc[cc][b] += xs[cc] * gv[b];
+            }
           }
+#pragma GCC unroll 16
+          for (int cc = 0; cc < CB; ++cc)
+#pragma GCC unroll 16
+            for (int b = 0; b < KB; ++b)
+              std::memcpy(out + cc * k + b * kLanes, &acc[cc][b], sizeof(v16));
         }
-#pragma GCC unroll 16
-        for (int cc = 0; cc < CB; ++cc)
-#pragma GCC unroll 16
-          for (int b = 0; b < KB; ++b)
-            std::memcpy(out + cc * k + b * kLanes, &acc[cc][b], sizeof(v16));
       }
     }
   }
@@ -210,7 +218,9 @@ bool conv2d_direct_supported(const ConvShape& g) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") != 0;
   }();
-  return avx512 && g.k % kLanes == 0;
+  const bool pointwise =
+      g.r == 1 && g.s == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
+  return avx512 && g.k % kLanes == 0 && !pointwise;
 }
 
 void conv2d_direct_forward(const ConvShape& g, const float* x, const float* w, float* y) {

@@ -1,6 +1,9 @@
 #include "core/allocator.h"
 
 #include <cstdlib>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -18,7 +21,24 @@
 
 namespace simclr {
 
+namespace {
+
+// glibc serves blocks above its mmap threshold with a fresh mmap and unmaps them on free, so every
+// training step would fault in its activations again (page faults were 6% of a CPU step). Keep
+// blocks up to glibc's largest threshold (32 MiB) on the heap and freed memory mapped instead.
+bool keep_freed_host_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  return true;
+}
+
+}  // namespace
+
 void* CpuAllocator::allocate(size_t bytes, Stream) {
+  static const bool tuned = keep_freed_host_memory();
+  (void)tuned;
   const size_t size = (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
   void* ptr = std::aligned_alloc(kAlignment, size);
   SIMCLR_CHECK(ptr, "out of host memory: tried to allocate ", bytes, " bytes");

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "kernels/cpu/parallel.h"
+
 namespace simclr {
 
 namespace {
@@ -47,8 +49,10 @@ void use_best_cpu_blas_kernels(char** argv) {
 std::string cpu_blas_description() {
   std::string config = openblas_get_config();
   while (!config.empty() && config.back() == ' ') config.pop_back();
+  const int threads = cpu::num_threads();  // creates the pool, which sets OpenBLAS's threads
   return config + ", kernels " + openblas_get_corename() + ", " +
-         std::to_string(openblas_get_num_threads()) + " threads";
+         std::to_string(openblas_get_num_threads()) + " thread per call from " +
+         std::to_string(threads) + " CPU kernel threads";
 }
 
 }  // namespace simclr

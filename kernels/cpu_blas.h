@@ -14,7 +14,8 @@ namespace simclr {
 // the same arguments, once. Does nothing when OPENBLAS_CORETYPE is already set.
 void use_best_cpu_blas_kernels(char** argv);
 
-// "OpenBLAS 0.3.21 ..., kernels SkylakeX, 2 threads".
+// "OpenBLAS 0.3.21 ..., kernels SkylakeX, 1 thread per call from 2 CPU kernel threads": the
+// kernels call OpenBLAS from their own thread pool (kernels/cpu/parallel.h).
 std::string cpu_blas_description();
 
 }  // namespace simclr

@@ -9,7 +9,11 @@
 // rows = n*p*q and y is NHWC, so the products write y (and read grad_y) in place. The rows are
 // processed in chunks so that the cols buffer stays under kColsBytes; a 1x1 convolution with
 // stride 1 and no padding needs no cols at all (x itself is the [n*h*w, c] matrix), and a
-// stride-1 backward data runs as a forward convolution (see backward_data_as_forward).
+// stride-1 backward data runs as a forward convolution (see backward_data_as_forward). Pieces of
+// whole images run on the CPU thread pool (kernels/cpu/parallel.h), each with its own cols buffer
+// and one single-threaded BLAS call per chunk; backward filter sums per-slot partials in slot
+// order. f32 with k % 16 == 0 on a CPU with AVX-512 skips all this for the direct kernels of
+// kernels/cpu/conv2d_direct.cpp (forward, backward filter, and backward data through the forward).
 // f32 and f64 run directly; bf16 and f16 are widened to f32, computed with fp32 accumulation and
 // rounded once, as the GPU does. The op (kernels/conv2d.cpp) calls these with every size positive.
 #include <cblas.h>
@@ -17,12 +21,15 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
 #include "kernels/backends.h"
 #include "kernels/cast.h"
+#include "kernels/cpu/conv2d_direct.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/scratch.h"
 
 namespace simclr::cpu {
 
@@ -32,6 +39,11 @@ namespace {
 // and the product are faster than one large cols matrix: on 2 cores, 4 to 8 MiB ran the
 // [256, 28, 28, 16] 3x3 convolution about 1.5x faster than 64 MiB.
 constexpr size_t kColsBytes = size_t{8} << 20;
+// Rows of one piece of a 1x1 backward data product.
+constexpr int64_t kPointwiseRows = 4096;
+// Backward filter: at most this many partial sums of grad_w, and at most this many bytes of them.
+constexpr int64_t kMaxSlots = 16;
+constexpr int64_t kPartialBytes = int64_t{64} << 20;
 
 int blas_int(int64_t v) {
   SIMCLR_CHECK(v <= std::numeric_limits<int>::max(), "conv2d: dimension ", v,
@@ -51,20 +63,6 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               blas_int(m), blas_int(n), blas_int(k), 1.0, a, blas_int(lda), b, blas_int(ldb), beta,
               c, blas_int(ldc));
-}
-
-// A per-thread buffer reused across calls (not zeroed: im2col writes every element), so that a
-// training step does not page in a fresh cols buffer for every convolution.
-template <typename T>
-T* scratch(size_t count) {
-  thread_local std::unique_ptr<T[]> buffer;
-  thread_local size_t capacity = 0;
-  if (capacity < count) {
-    buffer.reset();
-    buffer.reset(new T[count]);
-    capacity = count;
-  }
-  return buffer.get();
 }
 
 bool pointwise(const ConvShape& g) {
@@ -165,20 +163,45 @@ void col2im(const ConvShape& g, const T* cols, int64_t row0, int64_t row1, T* gr
   }
 }
 
+// Images per piece of work: about one chunk of rows, at least one image.
+int64_t images_per_piece(const ConvShape& g, int64_t chunk) {
+  return std::max<int64_t>(1, chunk / (g.p * g.q));
+}
+
+// Calls f(row0, row1) for the output rows of images [img0, img1), at most `chunk` rows at a time.
+template <typename F>
+void for_chunks(const ConvShape& g, int64_t img0, int64_t img1, int64_t chunk, F&& f) {
+  const int64_t pq = g.p * g.q;
+  for (int64_t row0 = img0 * pq; row0 < img1 * pq; row0 += chunk)
+    f(row0, std::min(row0 + chunk, img1 * pq));
+}
+
+// Runs f(img0, img1) over pieces of whole images on the thread pool: pieces never share an output
+// row or (for col2im) an input image.
+template <typename F>
+void for_image_pieces(const ConvShape& g, int64_t chunk, F&& f) {
+  const int64_t per = images_per_piece(g, chunk);
+  parallel_for((g.n + per - 1) / per, [&](int64_t i) { f(i * per, std::min(g.n, (i + 1) * per)); });
+}
+
 template <typename T>
 void forward(const ConvShape& g, const T* x, const T* w, T* y) {
-  const int64_t rows = g.n * g.p * g.q, rsc = g.r * g.s * g.c;
-  if (pointwise(g)) {
-    gemm(false, true, rows, g.k, g.c, x, g.c, w, g.c, T(0), y, g.k);
-    return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv2d_direct_supported(g)) return conv2d_direct_forward(g, x, w, y);
   }
+  const int64_t rsc = g.r * g.s * g.c;
   const int64_t chunk = chunk_rows(g, sizeof(T));
-  T* cols = scratch<T>(static_cast<size_t>(chunk * rsc));
-  for (int64_t row0 = 0; row0 < rows; row0 += chunk) {
-    const int64_t m = std::min(chunk, rows - row0);
-    im2col(g, x, row0, row0 + m, cols);
-    gemm(false, true, m, g.k, rsc, cols, rsc, w, rsc, T(0), y + row0 * g.k, g.k);
-  }
+  for_image_pieces(g, chunk, [&](int64_t img0, int64_t img1) {
+    T* cols = pointwise(g) ? nullptr : scratch<T>(static_cast<size_t>(chunk * rsc));
+    for_chunks(g, img0, img1, chunk, [&](int64_t row0, int64_t row1) {
+      const T* a = x + row0 * rsc;
+      if (cols) {
+        im2col(g, x, row0, row1, cols);
+        a = cols;
+      }
+      gemm(false, true, row1 - row0, g.k, rsc, a, rsc, w, rsc, T(0), y + row0 * g.k, g.k);
+    });
+  });
 }
 
 // With stride 1 and padding <= dilation * (kernel - 1), grad_x is the forward convolution of
@@ -213,36 +236,59 @@ bool backward_data_as_forward(const ConvShape& g, const T* grad_y, const T* w, T
 
 template <typename T>
 void backward_data(const ConvShape& g, const T* grad_y, const T* w, T* grad_x) {
-  const int64_t rows = g.n * g.p * g.q, rsc = g.r * g.s * g.c;
+  const int64_t rsc = g.r * g.s * g.c;
   if (pointwise(g)) {
-    gemm(false, false, rows, g.c, g.k, grad_y, g.k, w, g.c, T(0), grad_x, g.c);
+    parallel_ranges(g.n * g.p * g.q, kPointwiseRows, [&](int64_t row0, int64_t row1) {
+      gemm(false, false, row1 - row0, g.c, g.k, grad_y + row0 * g.k, g.k, w, g.c, T(0),
+           grad_x + row0 * g.c, g.c);
+    });
     return;
   }
   if (backward_data_as_forward(g, grad_y, w, grad_x)) return;
-  std::fill_n(grad_x, g.n * g.h * g.w * g.c, T(0));
   const int64_t chunk = chunk_rows(g, sizeof(T));
-  T* cols = scratch<T>(static_cast<size_t>(chunk * rsc));
-  for (int64_t row0 = 0; row0 < rows; row0 += chunk) {
-    const int64_t m = std::min(chunk, rows - row0);
-    gemm(false, false, m, rsc, g.k, grad_y + row0 * g.k, g.k, w, rsc, T(0), cols, rsc);
-    col2im(g, cols, row0, row0 + m, grad_x);
-  }
+  for_image_pieces(g, chunk, [&](int64_t img0, int64_t img1) {
+    const int64_t image = g.h * g.w * g.c;
+    std::fill(grad_x + img0 * image, grad_x + img1 * image, T(0));
+    T* cols = scratch<T>(static_cast<size_t>(chunk * rsc));
+    for_chunks(g, img0, img1, chunk, [&](int64_t row0, int64_t row1) {
+      gemm(false, false, row1 - row0, rsc, g.k, grad_y + row0 * g.k, g.k, w, rsc, T(0), cols, rsc);
+      col2im(g, cols, row0, row1, grad_x);
+    });
+  });
 }
 
+// grad_w is a sum over every output row: `slots` partial sums, each over a fixed range of images
+// (bounds set by the shape alone), are added in slot order, so the result does not depend on the
+// thread count.
 template <typename T>
 void backward_filter(const ConvShape& g, const T* x, const T* grad_y, T* grad_w) {
-  const int64_t rows = g.n * g.p * g.q, rsc = g.r * g.s * g.c;
-  if (pointwise(g)) {
-    gemm(true, false, g.k, g.c, rows, grad_y, g.k, x, g.c, T(0), grad_w, g.c);
-    return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv2d_direct_supported(g)) return conv2d_direct_backward_filter(g, x, grad_y, grad_w);
   }
+  const int64_t rsc = g.r * g.s * g.c, size = g.k * rsc;
   const int64_t chunk = chunk_rows(g, sizeof(T));
-  T* cols = scratch<T>(static_cast<size_t>(chunk * rsc));
-  for (int64_t row0 = 0; row0 < rows; row0 += chunk) {
-    const int64_t m = std::min(chunk, rows - row0);
-    im2col(g, x, row0, row0 + m, cols);
-    gemm(true, false, g.k, rsc, m, grad_y + row0 * g.k, g.k, cols, rsc, T(row0 == 0 ? 0 : 1),
-         grad_w, rsc);
+  const int64_t per = images_per_piece(g, chunk);
+  const int64_t fit =
+      std::max<int64_t>(1, kPartialBytes / (size * static_cast<int64_t>(sizeof(T))));
+  const int64_t slots = std::min({kMaxSlots, fit, (g.n + per - 1) / per});
+  std::vector<T> partial(static_cast<size_t>((slots - 1) * size));
+  parallel_for(slots, [&](int64_t slot) {
+    T* out = slot == 0 ? grad_w : partial.data() + (slot - 1) * size;
+    T* cols = pointwise(g) ? nullptr : scratch<T>(static_cast<size_t>(chunk * rsc));
+    const int64_t img0 = slot * g.n / slots, img1 = (slot + 1) * g.n / slots;
+    for_chunks(g, img0, img1, chunk, [&](int64_t row0, int64_t row1) {
+      const T* b = x + row0 * rsc;
+      if (cols) {
+        im2col(g, x, row0, row1, cols);
+        b = cols;
+      }
+      gemm(true, false, g.k, rsc, row1 - row0, grad_y + row0 * g.k, g.k, b, rsc,
+           T(row0 == img0 * g.p * g.q ? 0 : 1), out, rsc);
+    });
+  });
+  for (int64_t slot = 1; slot < slots; ++slot) {
+    const T* p = partial.data() + (slot - 1) * size;
+    for (int64_t i = 0; i < size; ++i) grad_w[i] += p[i];
   }
 }
 

@@ -1,11 +1,16 @@
-// matmul on OpenBLAS: f32 and f64 call sgemm/dgemm directly; bf16 and f16 are widened to f32,
-// multiplied with fp32 accumulation, and rounded back, which is what the GPU computes too.
+// matmul on OpenBLAS: f32 and f64 call sgemm/dgemm directly, on pieces of rows spread over the
+// CPU thread pool (OpenBLAS itself runs one thread per call, see kernels/cpu/parallel.h); bf16 and
+// f16 are widened to f32, multiplied with fp32 accumulation, and rounded back, which is what the
+// GPU computes too.
 #include <cblas.h>
 
+#include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/backends.h"
 #include "kernels/cast.h"
+#include "kernels/cpu/parallel.h"
 
 namespace simclr::cpu {
 
@@ -60,27 +65,43 @@ void add_bias(const GemmArgs& g) {
   }
 }
 
+// Rows of C per piece of work on the thread pool: each piece is one BLAS call on its rows.
+constexpr int64_t kRowsPerPiece = 256;
+
+template <typename T>
+void gemm_rows(const GemmArgs& g, int64_t i, int64_t row0, int64_t row1) {
+  const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
+  const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
+  const T* a = static_cast<const T*>(g.a) + i * g.stride_a + row0 * (g.trans_a ? 1 : g.lda);
+  const T* b = static_cast<const T*>(g.b) + i * g.stride_b;
+  T* c = static_cast<T*>(g.c) + i * g.stride_c + row0 * g.ldc;
+  const int m = static_cast<int>(row1 - row0), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
+  const int lda = static_cast<int>(g.lda), ldb = static_cast<int>(g.ldb);
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha, a, lda, b, ldb, g.beta, c,
+                static_cast<int>(g.ldc));
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha, a, lda, b, ldb, g.beta, c,
+                static_cast<int>(g.ldc));
+  }
+}
+
+// f32 and f64: every matrix of the batch cut into pieces of rows, spread over the thread pool.
+template <typename T>
+void gemm_direct(const GemmArgs& g) {
+  const int64_t per = (g.m + kRowsPerPiece - 1) / kRowsPerPiece;
+  parallel_for(g.batch * per, [&](int64_t piece) {
+    const int64_t row0 = (piece % per) * kRowsPerPiece;
+    gemm_rows<T>(g, piece / per, row0, std::min(g.m, row0 + kRowsPerPiece));
+  });
+  if (g.bias) add_bias<T>(g);
+}
+
 }  // namespace
 
 void matmul(DType dtype, const GemmArgs& g, Stream) {
-  const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
-  const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
-  const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
-  for (int64_t i = 0; i < g.batch; ++i) {
-    if (dtype == DType::f32) {
-      cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha,
-                  static_cast<const float*>(g.a) + i * g.stride_a, static_cast<int>(g.lda),
-                  static_cast<const float*>(g.b) + i * g.stride_b, static_cast<int>(g.ldb), g.beta,
-                  static_cast<float*>(g.c) + i * g.stride_c, static_cast<int>(g.ldc));
-    } else if (dtype == DType::f64) {
-      cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha,
-                  static_cast<const double*>(g.a) + i * g.stride_a, static_cast<int>(g.lda),
-                  static_cast<const double*>(g.b) + i * g.stride_b, static_cast<int>(g.ldb), g.beta,
-                  static_cast<double*>(g.c) + i * g.stride_c, static_cast<int>(g.ldc));
-    }
-  }
-  if (g.bias && dtype == DType::f32) add_bias<float>(g);
-  if (g.bias && dtype == DType::f64) add_bias<double>(g);
+  if (dtype == DType::f32) gemm_direct<float>(g);
+  if (dtype == DType::f64) gemm_direct<double>(g);
   if (dtype == DType::bf16) gemm_half<bf16>(g);
   if (dtype == DType::f16) gemm_half<f16>(g);
   if (!is_floating(dtype)) throw_unsupported_dtype(dtype, "matmul", "a floating dtype");

@@ -262,6 +262,45 @@ TEST_CASE("batch_norm in f32 matches the f64 composition", "[kernels][batch_norm
                        (test::Tolerance{1e-5, 2e-6}));
 }
 
+TEST_CASE("batch_norm in f32 at 16 to 128 channels over several row blocks",
+          "[kernels][batch_norm]") {
+  // The CPU kernel compiles these channel counts with a fixed inner trip count and cuts the rows
+  // into blocks (1024 rows at 16 channels, 128 at 128): 2001 rows leave a short last block.
+  uint64_t seed = 740;
+  for (const int64_t c : {16, 32, 64, 128}) {
+    for (const Mode& mode : all_modes()) {
+      INFO(c << " channels, " << describe(mode));
+      const Shape shape{3, 23, 29, c};
+      const Tensor x0 = test::random_tensor(shape, DType::f32, ++seed, -2.0, 3.0);
+      const Tensor r0 = test::random_tensor(shape, DType::f32, ++seed);
+      const Tensor w = test::random_tensor(shape, DType::f64, ++seed, 0.5, 1.5);
+      const Tensor g0 = param(c, ++seed, 0.5, 1.5), b0 = param(c, ++seed, -0.5, 0.5);
+      const Tensor rm = param(c, ++seed, -0.5, 0.5), rv = param(c, ++seed, 0.5, 2.0);
+
+      Tensor x = x0.detach(), r = r0.detach(), g = g0.detach(), b = b0.detach();
+      for (Tensor* t : {&x, &r, &g, &b}) t->set_requires_grad(true);
+      Tensor rm_a = clone(rm), rv_a = clone(rv);
+      const Tensor y = batch_norm(x, g, b, rm_a, rv_a, mode.training, kMomentum, kEps,
+                                  mode.residual ? r : Tensor(), mode.relu);
+      sum(to(y, DType::f64) * w).backward();
+
+      Tensor xr = to(x0, DType::f64), rr = to(r0, DType::f64);
+      Tensor gr = to(g0, DType::f64), br = to(b0, DType::f64);
+      for (Tensor* t : {&xr, &rr, &gr, &br}) t->set_requires_grad(true);
+      const Tensor yr =
+          reference(xr, gr, br, rm, rv, mode.training, mode.residual ? rr : Tensor(), mode.relu);
+      sum(yr * w).backward();
+
+      SIMCLR_REQUIRE_CLOSE(y, yr, (test::Tolerance{1e-5, 1e-5}));
+      const test::Tolerance grad_tol{1e-4, 1e-4};
+      SIMCLR_REQUIRE_CLOSE(x.grad(), xr.grad(), grad_tol);
+      SIMCLR_REQUIRE_CLOSE(g.grad(), gr.grad(), test::scaled(grad_tol, gr.grad()));
+      SIMCLR_REQUIRE_CLOSE(b.grad(), br.grad(), test::scaled(grad_tol, br.grad()));
+      if (mode.residual) SIMCLR_REQUIRE_CLOSE(r.grad(), rr.grad(), grad_tol);
+    }
+  }
+}
+
 TEST_CASE("batch_norm in bf16 and f16 widens to f32", "[kernels][batch_norm]") {
   for (const DType dtype : {DType::bf16, DType::f16}) {
     INFO(dtype_name(dtype));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "conv2d_cases.h"
+#include "kernels/backends.h"
 #include "kernels/gradcheck.h"
 #include "kernels/nn_ops.h"
 #include "kernels/ops.h"
@@ -122,6 +123,53 @@ TEST_CASE("conv2d matches a direct convolution at odd shapes", "[kernels]") {
     check_against_direct(x, w, c.options, dtype, seed + 2);
     seed += 10;
   }
+}
+
+TEST_CASE("conv2d direct kernels at multiples of 16 output channels", "[kernels]") {
+  // f32 (and bf16/f16, computed in f32) with k % 16 == 0 take the direct kernels on CPUs with
+  // AVX-512 (kernels/cpu/conv2d_direct.cpp): every tile shape (1, 2 and 4 vectors of output
+  // channels; 1 to 14 pixels, with the last tile overlapping the one before), input
+  // channels that no tile divides, strides, dilation and padding; stride-1 backward data runs
+  // through them as a forward convolution when c % 16 == 0 too.
+  const std::vector<ConvCase> cases{
+      {"3x3 16 -> 16, q = 11", 2, 9, 11, 16, 16, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x3 16 -> 16, q = 17", 2, 5, 17, 16, 16, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x3 64 -> 64 at 7x7", 3, 7, 7, 64, 64, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x3 stem 1 -> 16", 3, 7, 13, 1, 16, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x3 stride 2 5 -> 32", 2, 11, 9, 5, 32, 3, 3, opts({2, 2}, {1, 1})},
+      {"1x1 stride 2 32 -> 48", 2, 7, 7, 32, 48, 1, 1, opts({2, 2}, {0, 0})},
+      {"3x3 dilation 2 padding 2 3 -> 64", 1, 6, 5, 3, 64, 3, 3, opts({1, 1}, {2, 2}, {2, 2})},
+      {"3x3 128 -> 128 at 4x4", 2, 4, 4, 128, 128, 3, 3, opts({1, 1}, {1, 1})},
+      {"3x5 stride 1x2 padding 1x2 32 -> 16", 2, 5, 13, 32, 16, 3, 5, opts({1, 2}, {1, 2})},
+      {"3x3 no padding 48 -> 96", 1, 6, 7, 48, 96, 3, 3, opts({1, 1}, {0, 0})},
+  };
+  const DType dtype = GENERATE(DType::f32, DType::bf16);
+  uint64_t seed = 22000;
+  for (const ConvCase& c : cases) {
+    INFO(c.name);
+    const Tensor x = input({c.n, c.h, c.w, c.c}, seed);
+    const Tensor w = input({c.k, c.r, c.s, c.c}, seed + 1);
+    check_against_direct(x, w, c.options, dtype, seed + 2);
+    seed += 10;
+  }
+}
+
+TEST_CASE("conv2d f32 repeats bit for bit", "[kernels]") {
+  // The thread pool splits images and sums backward-filter partials in a fixed order.
+  const Tensor x = to(input({37, 9, 7, 16}, 22100), DType::f32);
+  const Tensor w = to(input({32, 3, 3, 16}, 22101), DType::f32);
+  const Tensor gy = test::random_tensor({37, 9, 7, 32}, DType::f32, 22102);
+  ConvShape g;
+  g.n = 37, g.h = g.p = 9, g.w = g.q = 7, g.c = 16, g.k = 32, g.r = g.s = 3, g.pad_h = g.pad_w = 1;
+  std::vector<std::vector<float>> runs;
+  for (int run = 0; run < 3; ++run) {
+    Tensor gw = test::random_tensor(w.shape(), DType::f32, 22103 + run);  // poisoned
+    cpu::conv2d_backward_filter(DType::f32, g, x.data_ptr(), gy.data_ptr(), gw.data_ptr(),
+                                Stream{});
+    runs.push_back(to_vector<float>(gw));
+  }
+  REQUIRE(runs[0] == runs[1]);
+  REQUIRE(runs[0] == runs[2]);
 }
 
 TEST_CASE("conv2d output size follows the PyTorch formula", "[kernels]") {

@@ -11,6 +11,7 @@
 
 #include <random>
 
+#include "dist/dist_test_util.h"
 #include "layers/checkpoint.h"
 #include "simclr/model.h"
 #include "simclr/trainer.h"
@@ -80,8 +81,7 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 }
 
 ProcessGroup& group() {
-  static std::unique_ptr<ProcessGroup> g = init_distributed(DeviceType::cpu);
-  return *g;
+  return test::test_group();
 }
 
 }  // namespace

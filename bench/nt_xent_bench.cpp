@@ -1,8 +1,10 @@
-// NT-Xent forward + backward at D = 128: the fused kernels (kernels/nt_xent.h) against an unfused
-// composition (matmul, diagonal mask, log_softmax, gather of the partner as a masked sum), in
-// FLOP/s of the two M x M x D products the fused backward alone would need (4 M^2 D for forward
-// and backward) and, on CUDA, the peak device memory of one iteration (peak_MiB).
+// NT-Xent forward + backward at D = 128: the fused kernels (kernels/nt_xent.h, normalization
+// fused) against an unfused composition (normalize, matmul, diagonal mask, log_softmax, gather of
+// the partner as a masked sum), in FLOP/s of the two M x M x D products the fused backward alone
+// would need (4 M^2 D for forward and backward) and, on CUDA, the peak device memory of one
+// iteration (peak_MiB). On CUDA, nt_xent_fused_tf32 is f32 with the tiles on TF32 tensor cores.
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bench/bench_util.h"
@@ -67,6 +69,14 @@ void fused(benchmark::State& state, Device device, DType dtype) {
   report(state, device, m, d, peak_bytes(device));
 }
 
+// The fused loss with set_nt_xent_tf32(true) (CUDA only: the CPU reference ignores the switch).
+void fused_tf32(benchmark::State& state, Device device, DType dtype) {
+  const bool previous = nt_xent_tf32();
+  set_nt_xent_tf32(true);
+  fused(state, device, dtype);
+  set_nt_xent_tf32(previous);
+}
+
 // The naive loss: S = Z Z^T / tau with -1e9 on the diagonal, log_softmax, and the partner's
 // log-probability picked by a one-hot mask (built once, outside the timing).
 void unfused(benchmark::State& state, Device device, DType dtype) {
@@ -98,9 +108,17 @@ const std::vector<std::vector<int64_t>> kSizes{{512, 128},   {2048, 128},  {4096
 // 2 x 4 GiB and more of host memory (and minutes to build), so it stops there.
 const std::vector<std::vector<int64_t>> kUnfusedSizes{kSizes.begin(), kSizes.begin() + 4};
 
-const bool registered =
-    (bench::register_each("nt_xent_fused", {DType::f32, DType::bf16}, kSizes, fused),
-     bench::register_each("nt_xent_unfused", {DType::f32, DType::bf16}, kUnfusedSizes, unfused),
-     true);
+const bool registered = [] {
+  bench::register_each("nt_xent_fused", {DType::f32, DType::bf16}, kSizes, fused);
+  bench::register_each("nt_xent_unfused", {DType::f32, DType::bf16}, kUnfusedSizes, unfused);
+  for (Device device : bench::devices()) {
+    if (!device.is_cuda()) continue;
+    const std::string name = "nt_xent_fused_tf32/" + device.str() + "/f32";
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), fused_tf32, device, DType::f32);
+    for (const auto& a : kSizes) b->Args(a);
+    b->UseRealTime()->Unit(benchmark::kMicrosecond);
+  }
+  return true;
+}();
 
 }  // namespace

@@ -45,6 +45,19 @@ struct PoolShape {
   int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
 };
 
+// The operands of the fused NT-Xent kernels (kernels/kernel_decls.inc; the math in
+// kernels/nt_xent.h). A call handles the global rows [row_offset, row_offset + rows) of z against
+// all m columns.
+struct NtXentArgs {
+  DType dtype = DType::f32;
+  int64_t rows = 0, row_offset = 0;
+  int64_t m = 0, d = 0;            // z is [m, d], contiguous, row-major
+  const void* z = nullptr;         // on the kernel's device
+  const void* inv_norm = nullptr;  // [m] acc_type 1 / max(||z_i||, eps), or null (z as given)
+  double inv_temperature = 1.0;
+  bool tf32 = false;  // CUDA, f32 z: the tile products on TF32 tensor cores
+};
+
 namespace cpu {
 #include "kernels/kernel_decls.inc"
 }  // namespace cpu
@@ -56,6 +69,11 @@ namespace cuda {
 // host side may be reused or read.
 void transfer(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes,
               Stream stream);
+
+// Whether augment and augment_given build each view of `policy` (c channels; `blur`: whether any
+// view of the batch blurs) in one block's shared memory on CUDA device `device`, reading the
+// source once; otherwise they take the three-launch path (kernels/cuda/augment.cu).
+bool augment_in_shared_memory(const AugmentPolicy& policy, int64_t c, bool blur, int device);
 }  // namespace cuda
 
 }  // namespace simclr

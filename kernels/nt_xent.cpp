@@ -1,6 +1,11 @@
 // nt_xent: argument checks, the fused kernels (kernels/cpu/nt_xent.cpp, kernels/cuda/nt_xent.cu)
-// and the autograd node; the normalization is composed from norm, maximum and div.
+// and the autograd node, the TF32 switch; nt_xent_normalize is composed from norm, maximum and div
+// for the distributed form, while nt_xent normalizes inside the kernels.
 #include "kernels/nt_xent.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
 
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
@@ -8,6 +13,18 @@
 namespace simclr {
 
 namespace {
+
+// -1: not read from SIMCLR_NT_XENT_TF32 yet; then 0 or 1.
+std::atomic<int> tf32_mode{-1};
+
+int tf32_from_env() {
+  const char* value = std::getenv("SIMCLR_NT_XENT_TF32");
+  if (value == nullptr || *value == '\0') return 0;
+  const std::string v(value);
+  SIMCLR_CHECK(v == "0" || v == "1",
+               "environment variable SIMCLR_NT_XENT_TF32: expected 0 or 1, got '", v, "'");
+  return v == "1" ? 1 : 0;
+}
 
 DType loss_dtype(DType dtype) {
   return dtype == DType::f64 ? DType::f64 : DType::f32;
@@ -30,43 +47,65 @@ void check_range(const Tensor& z, int64_t row_offset, int64_t rows, const char* 
                z.str());
 }
 
-NtXentRows forward_rows(const Tensor& zc, int64_t row_offset, int64_t rows, double temperature) {
-  const DType acc = loss_dtype(zc.dtype());
-  NtXentRows out{Tensor::empty({rows}, acc, zc.device()), Tensor::empty({rows}, acc, zc.device())};
-  if (rows == 0) return out;
-  SIMCLR_DISPATCH(zc.device(), nt_xent_forward, zc.dtype(), rows, row_offset, zc.size(0),
-                  zc.size(1), zc.data_ptr(), 1.0 / temperature, out.loss.data_ptr(),
-                  out.lse.data_ptr(), current_stream(zc.device()));
+NtXentArgs args_for(const Tensor& zc, const Tensor& inv_norm, int64_t row_offset, int64_t rows,
+                    double temperature, bool tf32) {
+  return NtXentArgs{.dtype = zc.dtype(),
+                    .rows = rows,
+                    .row_offset = row_offset,
+                    .m = zc.size(0),
+                    .d = zc.size(1),
+                    .z = zc.data_ptr(),
+                    .inv_norm = inv_norm.defined() ? inv_norm.data_ptr() : nullptr,
+                    .inv_temperature = 1.0 / temperature,
+                    .tf32 = tf32};
+}
+
+// Every row's 1 / max(||z_i||, eps), [m] in the loss dtype: all that normalizing costs in memory.
+Tensor inv_norms(const Tensor& zc) {
+  Tensor inv = Tensor::empty({zc.size(0)}, loss_dtype(zc.dtype()), zc.device());
+  SIMCLR_DISPATCH(zc.device(), nt_xent_inv_norm, zc.dtype(), zc.size(0), zc.size(1), zc.data_ptr(),
+                  inv.data_ptr(), current_stream(zc.device()));
+  return inv;
+}
+
+NtXentRows forward_rows(const NtXentArgs& args, Device device) {
+  const DType acc = loss_dtype(args.dtype);
+  NtXentRows out{Tensor::empty({args.rows}, acc, device), Tensor::empty({args.rows}, acc, device)};
+  if (args.rows == 0) return out;
+  SIMCLR_DISPATCH(device, nt_xent_forward, args, out.loss.data_ptr(), out.lse.data_ptr(),
+                  current_stream(device));
   return out;
 }
 
-Tensor backward_rows(const Tensor& zc, const Tensor& lse, int64_t row_offset, int64_t rows,
-                     double temperature, double grad_scale) {
-  Tensor grad = Tensor::empty({rows, zc.size(1)}, zc.dtype(), zc.device());
-  if (rows == 0) return grad;
-  SIMCLR_DISPATCH(zc.device(), nt_xent_backward, zc.dtype(), rows, row_offset, zc.size(0),
-                  zc.size(1), zc.data_ptr(), 1.0 / temperature, lse.data_ptr(),
-                  grad_scale / temperature, grad.data_ptr(), current_stream(zc.device()));
+Tensor backward_rows(const NtXentArgs& args, Device device, const Tensor& lse, double temperature,
+                     double grad_scale) {
+  Tensor grad = Tensor::empty({args.rows, args.d}, args.dtype, device);
+  if (args.rows == 0) return grad;
+  SIMCLR_DISPATCH(device, nt_xent_backward, args, lse.data_ptr(), grad_scale / temperature,
+                  grad.data_ptr(), current_stream(device));
   return grad;
 }
 
-// The loss of already-normalized rows, with its autograd node.
-Tensor nt_xent_fused(const Tensor& z, double temperature) {
+// The loss with its autograd node; the node saves z, the log-sum-exps and the inverse norms.
+Tensor nt_xent_fused(const Tensor& z, double temperature, bool normalize) {
   const Tensor zc = contiguous(z.detach());
   const int64_t m = zc.size(0);
-  Tensor loss;
+  const bool tf32 = nt_xent_tf32();
+  Tensor loss, inv;
   NtXentRows r;
   {
     NoGradGuard no_grad;
-    r = forward_rows(zc, 0, m, temperature);
+    if (normalize) inv = inv_norms(zc);
+    r = forward_rows(args_for(zc, inv, 0, m, temperature, tf32), zc.device());
     loss = mean(r.loss);
   }
-  const Tensor lse = r.lse;
   return detail::record(
-      loss, "nt_xent", {z}, {zc, lse}, [temperature, m](Node& node, const std::vector<Tensor>& g) {
+      loss, "nt_xent", {z}, {zc, r.lse, inv},
+      [temperature, m, tf32](Node& node, const std::vector<Tensor>& g) {
         const Tensor& zs = node.saved[0];
+        const NtXentArgs args = args_for(zs, node.saved[2], 0, m, temperature, tf32);
         // The upstream gradient scales the result on the device: no host read of g[0].
-        Tensor grad = backward_rows(zs, node.saved[1], 0, m, temperature, 1.0 / m);
+        Tensor grad = backward_rows(args, zs.device(), node.saved[1], temperature, 1.0 / m);
         return std::vector<Tensor>{mul(grad, to(g[0], zs.dtype()))};
       });
 }
@@ -86,7 +125,22 @@ Tensor nt_xent_normalize(const Tensor& z) {
 
 Tensor nt_xent(const Tensor& z, double temperature, bool normalize) {
   check_z(z, temperature, "nt_xent");
-  return nt_xent_fused(normalize ? nt_xent_normalize(z) : z, temperature);
+  return nt_xent_fused(z, temperature, normalize);
+}
+
+bool nt_xent_tf32() {
+  int mode = tf32_mode.load();
+  if (mode < 0) {
+    mode = tf32_from_env();
+    int unset = -1;
+    // A set_nt_xent_tf32 that raced ahead of this first read wins.
+    if (!tf32_mode.compare_exchange_strong(unset, mode)) mode = unset;
+  }
+  return mode == 1;
+}
+
+void set_nt_xent_tf32(bool on) {
+  tf32_mode = on ? 1 : 0;
 }
 
 NtXentRows nt_xent_rows_forward(const Tensor& z, int64_t row_offset, int64_t rows,
@@ -94,7 +148,9 @@ NtXentRows nt_xent_rows_forward(const Tensor& z, int64_t row_offset, int64_t row
   check_z(z, temperature, "nt_xent_rows_forward");
   check_range(z, row_offset, rows, "nt_xent_rows_forward");
   NoGradGuard no_grad;
-  return forward_rows(contiguous(z.detach()), row_offset, rows, temperature);
+  const Tensor zc = contiguous(z.detach());
+  return forward_rows(args_for(zc, Tensor(), row_offset, rows, temperature, nt_xent_tf32()),
+                      zc.device());
 }
 
 Tensor nt_xent_rows_backward(const Tensor& z, const Tensor& lse, int64_t row_offset, int64_t rows,
@@ -108,8 +164,9 @@ Tensor nt_xent_rows_backward(const Tensor& z, const Tensor& lse, int64_t row_off
                dtype_name(loss_dtype(z.dtype())), " on z's device, got ",
                lse.defined() ? lse.str() : std::string("undefined"));
   NoGradGuard no_grad;
-  return backward_rows(contiguous(z.detach()), contiguous(lse.detach()), row_offset, rows,
-                       temperature, grad_scale);
+  const Tensor zc = contiguous(z.detach());
+  return backward_rows(args_for(zc, Tensor(), row_offset, rows, temperature, nt_xent_tf32()),
+                       zc.device(), contiguous(lse.detach()), temperature, grad_scale);
 }
 
 }  // namespace simclr

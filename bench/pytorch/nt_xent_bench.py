@@ -2,7 +2,8 @@
 diagonal, cross-entropy against the partner row n <-> n + N, mean), forward + backward at D = 128
 and the same M, on the GPU when there is one (M <= 2048 on the CPU). Prints time, FLOP/s counted
 as 4 M^2 D (the two M x M x D products of forward and backward, as the C++ side counts) and, on
-CUDA, the peak memory of one iteration.
+CUDA, the peak memory of one iteration. On CUDA, f32-tf32 is f32 with matmuls on TF32 tensor cores
+(allow_tf32), the twin of nt_xent_fused_tf32.
 
     python3 bench/pytorch/nt_xent_bench.py
 """
@@ -24,10 +25,18 @@ def nt_xent(z, temperature=0.1):
     return torch.nn.functional.cross_entropy(s.float(), target)
 
 
+def variants():
+    """(name, dtype, allow_tf32) for each run."""
+    runs = [(name, dt, False) for name, dt in DTYPES.items()]
+    if DEVICE == "cuda":
+        runs.append(("f32-tf32", torch.float32, True))
+    return runs
+
+
 def main():
-    torch.backends.cuda.matmul.allow_tf32 = False
     print(f"PyTorch {torch.__version__} on {DEVICE}")
-    for name, dt in DTYPES.items():
+    for name, dt, tf32 in variants():
+        torch.backends.cuda.matmul.allow_tf32 = tf32
         for m in SIZES:
             if DEVICE == "cpu" and m > 2048:
                 continue

@@ -1,5 +1,8 @@
 // [cuda] tests of the fused augmentation: the CUDA kernels against the CPU reference, pixel by
-// pixel, for the same drawn parameters (seed, epoch, indices) and for given ones.
+// pixel, for the same drawn parameters (seed, epoch, indices) and for given ones, on both CUDA
+// paths: the one-pass kernel for views that fit in shared memory (28, 32, 24 and 48 px here; a
+// blurred 48 x 48 x 3 view takes 54 KiB, beyond the 48 KiB a block gets without opting in) and
+// the three-launch one (224 px).
 #include "kernels/augment.h"
 
 #include <catch2/catch.hpp>
@@ -8,6 +11,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "kernels/backends.h"
 #include "kernels/ops.h"
 
 namespace {
@@ -26,10 +30,19 @@ Tensor random_images(int64_t n, int64_t h, int64_t w, int64_t c, uint64_t seed) 
 struct Size {
   int64_t n, h, w, c;
   int32_t out;
+  bool one_pass;  // whether the views fit in shared memory (with blur too), on any sm_80+ GPU
 };
 
-const Size kSizes[] = {
-    {6, 28, 28, 1, 28}, {5, 32, 32, 3, 32}, {2, 224, 224, 3, 224}, {3, 37, 45, 3, 24}};
+const Size kSizes[] = {{6, 28, 28, 1, 28, true},
+                       {5, 32, 32, 3, 32, true},
+                       {2, 224, 224, 3, 224, false},
+                       {3, 37, 45, 3, 24, true},
+                       {2, 80, 72, 3, 48, true}};
+
+// Requires that the batch takes the path the size is meant to cover.
+void require_path(const Size& s, const AugmentPolicy& policy, bool blur) {
+  REQUIRE(cuda::augment_in_shared_memory(policy, s.c, blur, kCuda.index) == s.one_pass);
+}
 
 }  // namespace
 
@@ -44,6 +57,7 @@ TEST_CASE("augment on CUDA equals the CPU reference for the same seed, epoch and
       policy.blur = blur;
       policy.mean[0] = 0.3f, policy.mean[1] = 0.4f, policy.mean[2] = 0.5f;
       policy.std[0] = 0.2f, policy.std[1] = 0.25f, policy.std[2] = 0.3f;
+      require_path(s, policy, blur);
       const Tensor images = random_images(s.n, s.h, s.w, s.c, 100 + static_cast<uint64_t>(s.h));
       std::vector<int64_t> idx;
       for (int64_t i = 0; i < s.n; ++i) idx.push_back(1000 * i + 7);
@@ -66,6 +80,7 @@ TEST_CASE("augment_with_params on CUDA equals the CPU reference, every step appl
     AugmentPolicy policy;
     policy.out_h = policy.out_w = s.out;
     policy.flip_p = policy.jitter_p = policy.grayscale_p = policy.blur_p = 1.0f;
+    require_path(s, policy, true);
     const Tensor images = random_images(s.n, s.h, s.w, s.c, 200 + static_cast<uint64_t>(s.h));
     std::vector<AugmentParams> params;
     for (int64_t r = 0; r < 2 * s.n; ++r) {

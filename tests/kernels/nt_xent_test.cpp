@@ -1,6 +1,7 @@
 // nt_xent on the CPU reference: hand-computed tiny cases, the PyTorch fixture
-// (tests/data/make_nt_xent_fixture.py), gradcheck, the options, the distributed row-range form
-// against the single-rank loss and gradient, and argument errors.
+// (tests/data/make_nt_xent_fixture.py), gradcheck, the options, the fused normalization against
+// the composed one (and its per-row math, kernels/nt_xent_math.h), the TF32 switch, the
+// distributed row-range form against the single-rank loss and gradient, and argument errors.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "core/safetensors.h"
 #include "kernels/gradcheck.h"
 #include "kernels/nt_xent.h"
+#include "kernels/nt_xent_math.h"
 #include "kernels/ops.h"
 #include "test_util.h"
 
@@ -29,6 +31,32 @@ Tensor loss_grad(const Tensor& z, double tau, bool normalize, Tensor* loss = nul
   if (loss != nullptr) *loss = l.detach();
   return x.grad();
 }
+
+// The same through the composed normalization (nt_xent_normalize, autograd through norm, maximum
+// and div) and the unnormalized kernels.
+Tensor composed_grad(const Tensor& z, double tau, Tensor* loss) {
+  Tensor x = z.detach();
+  x.set_requires_grad(true);
+  const Tensor l = nt_xent(nt_xent_normalize(x), tau, false);
+  l.backward();
+  *loss = l.detach();
+  return x.grad();
+}
+
+// Random rows with norms spread over four decades, so that normalizing matters.
+Tensor spread_rows(int64_t m, int64_t d, DType dtype, uint64_t seed) {
+  const Tensor scales = exp(test::random_tensor({m, 1}, DType::f64, seed + 1, -4.6, 4.6));
+  return to(mul(test::random_tensor({m, d}, DType::f64, seed), scales), dtype);
+}
+
+// Restores the TF32 switch on scope exit.
+struct Tf32Scope {
+  bool previous = nt_xent_tf32();
+  explicit Tf32Scope(bool on) { set_nt_xent_tf32(on); }
+  ~Tf32Scope() { set_nt_xent_tf32(previous); }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+};
 
 }  // namespace
 
@@ -104,6 +132,83 @@ TEST_CASE("nt_xent passes gradcheck", "[kernels][nt_xent]") {
       INFO(r.message);
       REQUIRE(r.ok);
     }
+  }
+}
+
+TEST_CASE("nt_xent's fused normalization equals the composed one", "[kernels][nt_xent]") {
+  struct Size {
+    int64_t m, d;
+  };
+  uint64_t seed = 4410;
+  for (const DType dtype : {DType::f64, DType::f32}) {
+    // f32: the composed path rounds zhat to f32 before the fp64 reference kernels; the fused one
+    // scales in fp64 (the inverse norms themselves are f32 for both).
+    const test::Tolerance tol = dtype == DType::f64 ? kExact : test::Tolerance{1e-5, 1e-6};
+    for (const Size s : {Size{2, 3}, Size{6, 5}, Size{14, 17}, Size{40, 33}}) {
+      // At m = 2 the gradient is zero, and in f32 both sides are rounding noise (the log-sum-exps
+      // are stored in f32): only f64 compares it.
+      if (dtype == DType::f32 && s.m == 2) continue;
+      for (const double tau : {0.07, 0.5}) {
+        INFO(dtype_name(dtype) << " m " << s.m << " d " << s.d << " tau " << tau);
+        const Tensor z = spread_rows(s.m, s.d, dtype, seed += 2);
+        Tensor loss, want_loss;
+        const Tensor grad = loss_grad(z, tau, true, &loss);
+        const Tensor want = composed_grad(z, tau, &want_loss);
+        REQUIRE(loss.dtype() == dtype);
+        SIMCLR_REQUIRE_CLOSE(reshape(loss, {1}), reshape(want_loss, {1}), tol);
+        SIMCLR_REQUIRE_CLOSE(grad, want, test::scaled(tol, want));
+      }
+    }
+  }
+}
+
+TEST_CASE("nt_xent's fused normalization clamps tiny norms as F.normalize does",
+          "[kernels][nt_xent]") {
+  // Row 3's norm is below eps = 1e-12: zhat_3 = z_3 / eps and the norm gets no gradient.
+  Tensor z = spread_rows(8, 6, DType::f64, 4420);
+  z = mul(z, from_vector<double>({1, 1, 1, 1e-14 / 7, 1, 1, 1, 1}, {8, 1}));
+  Tensor loss, want_loss;
+  const Tensor grad = loss_grad(z, 0.2, true, &loss);
+  const Tensor want = composed_grad(z, 0.2, &want_loss);
+  REQUIRE(item(loss) == Approx(item(want_loss)).epsilon(1e-12));
+  SIMCLR_REQUIRE_CLOSE(grad, want, test::scaled(kExact, want));
+}
+
+TEST_CASE("nt_xent_math's per-row pieces", "[kernels][nt_xent]") {
+  namespace nm = nt_xent_math;
+  REQUIRE(nm::inv_norm(4.0) == 0.5);
+  REQUIRE(nm::inv_norm(0.0) == 1e12);
+  REQUIRE(nm::inv_norm(1e-30) == 1e12);
+  REQUIRE(nm::inv_norm(0.25f) == 2.0f);
+  REQUIRE(nm::radial(0.5, 2.0, 3.0, 1.0, nm::inv_norm(0.0)) == 0.0);
+  REQUIRE(nm::radial(0.5, 2.0, 3.0, 1.0, 0.1) == Approx(0.25));
+  // grad projects out the row's own direction: with ghat = scale (g - 2 zhat_pos) and
+  // radial = zhat . ghat, the result is orthogonal to zhat.
+  const std::vector<double> zhat{0.6, 0.0, -0.8}, g{1.5, -2.0, 0.3}, zpos{0.0, 1.0, 0.0};
+  const double scale = 0.7, inv_k = 0.25;
+  double radial = 0, dot = 0;
+  for (int c = 0; c < 3; ++c) radial += zhat[c] * scale * (g[c] - 2 * zpos[c]);
+  for (int c = 0; c < 3; ++c) {
+    const double out = nm::grad(scale, g[c], zpos[c], zhat[c], inv_k, radial);
+    REQUIRE(out == Approx(inv_k * (scale * (g[c] - 2 * zpos[c]) - zhat[c] * radial)));
+    dot += out * zhat[c];
+  }
+  REQUIRE(std::abs(dot) < 1e-15);
+  // Without normalization (inv_k = 1, radial = 0) it is the plain gradient.
+  REQUIRE(nm::grad(0.5, 3.0, 1.0, 9.0, 1.0, 0.0) == 0.5);
+}
+
+TEST_CASE("nt_xent's TF32 switch leaves the CPU reference unchanged", "[kernels][nt_xent]") {
+  const Tensor z = spread_rows(10, 7, DType::f32, 4430);
+  Tensor want_loss;
+  const Tensor want = loss_grad(z, 0.3, true, &want_loss);
+  for (const bool on : {true, false}) {
+    const Tf32Scope scope(on);
+    REQUIRE(nt_xent_tf32() == on);
+    Tensor loss;
+    const Tensor grad = loss_grad(z, 0.3, true, &loss);
+    REQUIRE(item(loss) == item(want_loss));
+    SIMCLR_REQUIRE_CLOSE(grad, want, (test::Tolerance{0, 0}));
   }
 }
 

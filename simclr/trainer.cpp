@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/cuda_device.h"
 #include "core/determinism.h"
 #include "core/error.h"
 #include "core/file_io.h"
@@ -31,7 +32,19 @@ void load_data(Trainer::State& s) {
   s.train = load_dataset(d, Split::train);
   if (has_test_split(d)) s.test = load_dataset(d, Split::test);
   s.train_images = s.train.images;
-  if (s.device.is_cuda() && d.on_device) s.train_images = to(s.train.images, s.device);
+  if (s.device.is_cuda() && d.on_device) {
+    // Resident when it takes at most a quarter of the free memory; otherwise each step uploads
+    // its batch.
+    size_t free_bytes = 0, total_bytes = 0;
+    cuda_mem_info(s.device.index, &free_bytes, &total_bytes);
+    const size_t bytes = static_cast<size_t>(s.train.images.numel());
+    if (bytes <= free_bytes / 4) {
+      s.train_images = to(s.train.images, s.device);
+    } else {
+      s.print("data.on_device: the training set (" + std::to_string(bytes >> 20) +
+              " MiB) stays on the host: more than a quarter of the GPU's free memory");
+    }
+  }
   s.policy = resolve_policy(s.config, s.train);
 }
 
@@ -287,6 +300,7 @@ TrainSummary Trainer::fit() {
     if ((epoch_done && s.config.output.checkpoint_every_epoch) || !summary.stop_reason.empty())
       s.save(summary.stop_reason.empty() ? "epoch " + std::to_string(epoch + 1)
                                          : summary.stop_reason);
+    s.window_start = std::chrono::steady_clock::now();  // images/s counts training time only
   }
   if (summary.stop_reason.empty()) summary.stop_reason = "done";
   summary.steps = s.step;

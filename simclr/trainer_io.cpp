@@ -41,13 +41,20 @@ nlohmann::json comparable(const nlohmann::json& config) {
 
 }  // namespace
 
+// Sampling and augmentation are Philox streams keyed by (seed, epoch) and counted by sample, so
+// the seed and the step are the whole random state of the run.
+std::string Trainer::State::rng_state() const {
+  return "philox seed " + std::to_string(config.train.seed) + ", step " + std::to_string(step);
+}
+
 void Trainer::State::save(const std::string& reason) {
   if (!leader) return;
   std::vector<std::pair<std::string, Tensor>> extra = optimizer->state();
   extra.emplace_back(kStepKey, from_vector(std::vector<int64_t>{step}, Shape{1}));
   const std::map<std::string, std::string> metadata{{kConfigKey, to_json(config).dump()},
                                                     {"simclr.step", std::to_string(step)},
-                                                    {"simclr.reason", reason}};
+                                                    {"simclr.reason", reason},
+                                                    {"simclr.rng", rng_state()}};
   save_checkpoint(path("checkpoint.safetensors"), *model, extra, metadata);
   save_checkpoint(path("encoder.safetensors"), model->encoder(), {},
                   {{kConfigKey, to_json(config).dump()}, {"simclr.step", std::to_string(step)}});

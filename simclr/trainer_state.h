@@ -71,6 +71,7 @@ struct Trainer::State {
   void write_metrics(const nlohmann::json& line);  // leader only
 
   // trainer_io.cpp
+  std::string rng_state() const;         // for the checkpoint's metadata
   void save(const std::string& reason);  // checkpoint.safetensors + encoder.safetensors
   void restore();                        // from output.dir/checkpoint.safetensors
   double knn_monitor();                  // leader: kNN accuracy of the current encoder

@@ -14,6 +14,7 @@
 
 #include "cuda_test_util.h"
 #include "kernels/backends.h"
+#include "kernels/dispatch.h"
 #include "kernels/nt_xent.h"
 #include "kernels/ops.h"
 
@@ -104,22 +105,16 @@ struct Backend {
     Tensor inv =
         poisoned({z.size(0)}, z.dtype() == DType::f64 ? DType::f64 : DType::f32, z.device());
     const Stream s = current_stream(z.device());
-    if (z.device().is_cpu()) {
-      cpu::nt_xent_inv_norm(z.dtype(), z.size(0), z.size(1), z.data_ptr(), inv.data_ptr(), s);
-    } else {
-      cuda::nt_xent_inv_norm(z.dtype(), z.size(0), z.size(1), z.data_ptr(), inv.data_ptr(), s);
-    }
+    SIMCLR_DISPATCH(z.device(), nt_xent_inv_norm, z.dtype(), z.size(0), z.size(1), z.data_ptr(),
+                    inv.data_ptr(), s);
     return inv;
   }
 
   // {loss, lse} of the rows, on the CPU.
   std::pair<Tensor, Tensor> forward(int64_t begin, int64_t rows) const {
     Tensor loss = poisoned({rows}, acc(), device()), lse = poisoned({rows}, acc(), device());
-    if (device().is_cpu()) {
-      cpu::nt_xent_forward(args(begin, rows), loss.data_ptr(), lse.data_ptr(), stream());
-    } else {
-      cuda::nt_xent_forward(args(begin, rows), loss.data_ptr(), lse.data_ptr(), stream());
-    }
+    SIMCLR_DISPATCH(device(), nt_xent_forward, args(begin, rows), loss.data_ptr(), lse.data_ptr(),
+                    stream());
     return {to(loss, kCpu), to(lse, kCpu)};
   }
 
@@ -128,11 +123,8 @@ struct Backend {
     const Tensor l = to(lse, device());
     Tensor grad = poisoned({rows, z.size(1)}, z.dtype(), device());
     const double scale = 1.0 / (static_cast<double>(z.size(0)) * tau);
-    if (device().is_cpu()) {
-      cpu::nt_xent_backward(args(begin, rows), l.data_ptr(), scale, grad.data_ptr(), stream());
-    } else {
-      cuda::nt_xent_backward(args(begin, rows), l.data_ptr(), scale, grad.data_ptr(), stream());
-    }
+    SIMCLR_DISPATCH(device(), nt_xent_backward, args(begin, rows), l.data_ptr(), scale,
+                    grad.data_ptr(), stream());
     return to(grad, kCpu);
   }
 };

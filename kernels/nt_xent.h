@@ -40,6 +40,18 @@ Tensor nt_xent_normalize(const Tensor& z);
 bool nt_xent_tf32();
 void set_nt_xent_tf32(bool on);
 
+// Sets the TF32 switch for a scope and restores it at the end.
+class NtXentTf32Guard {
+ public:
+  explicit NtXentTf32Guard(bool on) : previous_(nt_xent_tf32()) { set_nt_xent_tf32(on); }
+  ~NtXentTf32Guard() { set_nt_xent_tf32(previous_); }
+  NtXentTf32Guard(const NtXentTf32Guard&) = delete;
+  NtXentTf32Guard& operator=(const NtXentTf32Guard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // ---- the distributed form (DESIGN.md, training step 7) ----
 // A rank owns some rows of the global batch. It normalizes its own z (nt_xent_normalize, so that
 // autograd carries the gradient back through it), the ranks all-gather the normalized rows into

@@ -81,4 +81,34 @@ inline Tensor f32_tensor(const std::vector<double>& x) {
   return from_vector(f, {static_cast<int64_t>(f.size())});
 }
 
+// The optimizer variants the kernel tests run, each with hyper-parameters that make every term
+// of its update matter.
+struct Case {
+  const char* name;
+  OptimizerHyper hyper;
+};
+
+inline std::vector<Case> cases() {
+  OptimizerHyper lars;
+  lars.lr = 0.8;
+  lars.weight_decay = 1e-3;
+  OptimizerHyper lars_nesterov = lars;
+  lars_nesterov.nesterov = true;
+  OptimizerHyper sgd;
+  sgd.rule = OptimizerRule::sgd;
+  sgd.lr = 0.1;
+  sgd.weight_decay = 1e-2;
+  OptimizerHyper sgd_nesterov = sgd;
+  sgd_nesterov.nesterov = true;
+  OptimizerHyper adamw;
+  adamw.rule = OptimizerRule::adamw;
+  adamw.lr = 0.01;
+  adamw.weight_decay = 0.05;
+  return {{"lars", lars},
+          {"lars nesterov", lars_nesterov},
+          {"sgd", sgd},
+          {"sgd nesterov", sgd_nesterov},
+          {"adamw", adamw}};
+}
+
 }  // namespace simclr::test

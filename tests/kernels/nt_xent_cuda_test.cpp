@@ -184,15 +184,6 @@ void check_issue_sizes(DType dtype, Mode mode, uint64_t seed) {
     for (const int64_t d : {17, 128, 2048}) check_sizes(m, d, dtype, 0.1, ++seed, mode);
 }
 
-// Restores the TF32 switch on scope exit.
-struct Tf32Scope {
-  bool previous = nt_xent_tf32();
-  explicit Tf32Scope(bool on) { set_nt_xent_tf32(on); }
-  ~Tf32Scope() { set_nt_xent_tf32(previous); }
-  Tf32Scope(const Tf32Scope&) = delete;
-  Tf32Scope& operator=(const Tf32Scope&) = delete;
-};
-
 }  // namespace
 
 TEST_CASE("nt_xent on CUDA matches the CPU reference", "[cuda][kernels][nt_xent]") {
@@ -234,7 +225,7 @@ TEST_CASE("nt_xent on CUDA split over row ranges equals one range", "[cuda][kern
   for (const auto& [dtype, tf32] :
        {std::pair{DType::f32, false}, std::pair{DType::bf16, false}, std::pair{DType::f32, true}}) {
     INFO(dtype_name(dtype) << " tf32 " << tf32);
-    const Tf32Scope scope(tf32);
+    const NtXentTf32Guard scope(tf32);
     const Tensor z = to(unit_rows(m, d, dtype, 44200), kCuda);
     const NtXentRows all = nt_xent_rows_forward(z, 0, m, tau);
     const Tensor grad = to(nt_xent_rows_backward(z, all.lse, 0, m, tau, 1.0 / m), kCpu);
@@ -261,7 +252,7 @@ TEST_CASE("nt_xent's TF32 switch rounds f32 operands to TF32 on CUDA", "[cuda][k
   const Tensor z = to(from_vector<float>({1.0f + 0x1p-12f, 1.0f, 1.0f, 1.0f}, {4, 1}), kCuda);
   for (const bool on : {false, true}) {
     INFO("tf32 " << on);
-    const Tf32Scope scope(on);
+    const NtXentTf32Guard scope(on);
     const double lse0 = test::values(to(nt_xent_rows_forward(z, 0, 4, 1.0).lse, kCpu))[0];
     REQUIRE(lse0 == Approx(1.0 + (on ? 0.0 : 0x1p-12) + std::log(3.0)).margin(1e-6));
   }
@@ -277,7 +268,7 @@ TEST_CASE("nt_xent op on CUDA with its normalization matches the CPU", "[cuda][k
                         Case{false, false, {1e-5, 1e-6}, {2e-4, 2e-6}},
                         Case{true, true, {2e-3, 1e-4}, {4e-3, 4e-5}}}) {
     INFO("normalize " << c.normalize << " tf32 " << c.tf32);
-    const Tf32Scope scope(c.tf32);
+    const NtXentTf32Guard scope(c.tf32);
     const bool normalize = c.normalize;
     test::check_backends(
         [normalize](const std::vector<Tensor>& in) { return nt_xent(in[0], 0.3, normalize); },

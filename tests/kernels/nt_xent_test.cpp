@@ -49,15 +49,6 @@ Tensor spread_rows(int64_t m, int64_t d, DType dtype, uint64_t seed) {
   return to(mul(test::random_tensor({m, d}, DType::f64, seed), scales), dtype);
 }
 
-// Restores the TF32 switch on scope exit.
-struct Tf32Scope {
-  bool previous = nt_xent_tf32();
-  explicit Tf32Scope(bool on) { set_nt_xent_tf32(on); }
-  ~Tf32Scope() { set_nt_xent_tf32(previous); }
-  Tf32Scope(const Tf32Scope&) = delete;
-  Tf32Scope& operator=(const Tf32Scope&) = delete;
-};
-
 }  // namespace
 
 TEST_CASE("nt_xent of two rows is zero with a zero gradient", "[kernels][nt_xent]") {
@@ -203,7 +194,7 @@ TEST_CASE("nt_xent's TF32 switch leaves the CPU reference unchanged", "[kernels]
   Tensor want_loss;
   const Tensor want = loss_grad(z, 0.3, true, &want_loss);
   for (const bool on : {true, false}) {
-    const Tf32Scope scope(on);
+    const NtXentTf32Guard scope(on);
     REQUIRE(nt_xent_tf32() == on);
     Tensor loss;
     const Tensor grad = loss_grad(z, 0.3, true, &loss);

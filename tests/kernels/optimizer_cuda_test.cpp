@@ -12,43 +12,18 @@
 
 #include "cuda_test_util.h"
 #include "kernels/optimizer.h"
+#include "optimizer_reference.h"
 
 namespace {
 
 using namespace simclr;
+using test::Case;
+using test::cases;
 using test::kCpu;
 using test::kCuda;
 
 constexpr int64_t kPad = 3;
 const std::vector<int64_t> kSizes{1, 7, 1000, 0, 4099, 8192, 8193, 100003};
-
-struct Case {
-  const char* name;
-  OptimizerHyper hyper;
-};
-
-std::vector<Case> cases() {
-  OptimizerHyper lars;
-  lars.lr = 0.8;
-  lars.weight_decay = 1e-3;
-  OptimizerHyper lars_nesterov = lars;
-  lars_nesterov.nesterov = true;
-  OptimizerHyper sgd;
-  sgd.rule = OptimizerRule::sgd;
-  sgd.lr = 0.1;
-  sgd.weight_decay = 1e-2;
-  OptimizerHyper sgd_nesterov = sgd;
-  sgd_nesterov.nesterov = true;
-  OptimizerHyper adamw;
-  adamw.rule = OptimizerRule::adamw;
-  adamw.lr = 0.01;
-  adamw.weight_decay = 0.05;
-  return {{"lars", lars},
-          {"lars nesterov", lars_nesterov},
-          {"sgd", sgd},
-          {"sgd nesterov", sgd_nesterov},
-          {"adamw", adamw}};
-}
 
 // A tensor on `device` with src's values, inside a buffer that holds kPad NaNs on each side.
 struct Padded {

@@ -17,37 +17,11 @@
 namespace {
 
 using namespace simclr;
+using test::Case;
+using test::cases;
 using test::RefParam;
 
 const std::vector<int64_t> kSizes{1, 7, 1000, 4099, 33};
-
-struct Case {
-  const char* name;
-  OptimizerHyper hyper;
-};
-
-std::vector<Case> cases() {
-  OptimizerHyper lars;
-  lars.lr = 0.8;
-  lars.weight_decay = 1e-3;
-  OptimizerHyper lars_nesterov = lars;
-  lars_nesterov.nesterov = true;
-  OptimizerHyper sgd;
-  sgd.rule = OptimizerRule::sgd;
-  sgd.lr = 0.1;
-  sgd.weight_decay = 1e-2;
-  OptimizerHyper sgd_nesterov = sgd;
-  sgd_nesterov.nesterov = true;
-  OptimizerHyper adamw;
-  adamw.rule = OptimizerRule::adamw;
-  adamw.lr = 0.01;
-  adamw.weight_decay = 0.05;
-  return {{"lars", lars},
-          {"lars nesterov", lars_nesterov},
-          {"sgd", sgd},
-          {"sgd nesterov", sgd_nesterov},
-          {"adamw", adamw}};
-}
 
 Tensor f64_of(const std::vector<double>& x, const Shape& shape) {
   return from_vector(x, shape);

@@ -5,7 +5,7 @@
 // (key=value), the effective config written beside a run's outputs, and docs/config.md.
 //
 // Defaults depend on the device, as the issue asks of the default run: on a GPU a full ResNet-18
-// trained long enough to be useful, on a CPU a narrower encoder and a budget of about ten minutes
+// trained long enough to be useful, on a CPU a narrower encoder and about ten minutes of training
 // on two cores. default_config(device) gives them; a file and overrides then change single keys.
 #pragma once
 

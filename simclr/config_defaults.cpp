@@ -14,8 +14,8 @@ Config default_config(Device device) {
   c.augment.blur = false;
   c.augment.strength = 0.5f;
   if (device.is_cuda()) return c;
-  // The CPU default: about ten minutes on two cores (docs/benchmarks.md has the measurements that
-  // chose these values).
+  // The CPU default: about 12 minutes on two cores, evaluation included (docs/benchmarks.md has the
+  // measurements that chose these values).
   c.model.width = 16;
   c.train.batch_size = 256;
   c.train.epochs = 3;

@@ -9,8 +9,8 @@
 namespace simclr {
 
 // Reads `jsonl_path`, one JSON object per line:
-//   {"event":"step","epoch":0,"step":20,"loss":5.83,"lr":0.12,...}  -> loss and lr at "step"
-//   {"event":"epoch","epoch":0,"knn_acc":0.712,...}                  -> kNN top-1 at "epoch"
+//   {"event":"step","epoch":1,"step":20,"loss":5.83,"lr":0.12,...}  -> loss and lr at "step"
+//   {"event":"epoch","epoch":1,"knn_acc":0.712,...}                  -> kNN top-1 at "epoch"
 // Other events, lines without "event", and missing or null values are skipped; points are drawn
 // in order of x. Writes a kPlotWidth x kPlotHeight RGB PNG to `png_path` (atomically). A panel
 // without points says "no data". Throws naming the file and line for a line that is not a JSON

@@ -154,7 +154,7 @@ bool flush_window(Trainer::State& s, int64_t epoch) {
   s.progress->update({epoch, s.config.train.epochs, (s.step - 1) % s.steps_per_epoch + 1,
                       s.steps_per_epoch, s.step, s.total_steps, loss, lr, images_per_s, now});
   s.write_metrics({{"event", "step"},
-                   {"epoch", epoch},
+                   {"epoch", epoch + 1},
                    {"step", s.step},
                    {"loss", loss},
                    {"lr", lr},
@@ -291,7 +291,7 @@ TrainSummary Trainer::fit() {
       for (size_t i = epoch_first_loss; i < s.losses.size(); ++i) total += s.losses[i];
       const double mean_loss = total / static_cast<double>(s.losses.size() - epoch_first_loss);
       s.write_metrics({{"event", "epoch"},
-                       {"epoch", epoch},
+                       {"epoch", epoch + 1},
                        {"step", s.step},
                        {"loss", mean_loss},
                        {"knn_acc", knn},
